@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 persistence for SQLite (embedded default) and PostgreSQL (production)."""

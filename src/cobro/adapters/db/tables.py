@@ -1,0 +1,139 @@
+"""The tables. Uniqueness that protects correctness lives here, in the database, not in code."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from cobro.adapters.db.types import UTCDateTime
+
+# Named constraints so Alembic migrations are the same on every database.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+creditors = Table(
+    "creditors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("whatsapp_phone_number_id", String(64)),
+    Column("strategy", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+debtors = Table(
+    "debtors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("time_zone_source", String(16), nullable=False),
+    Column("time_zone_candidates", Text, nullable=False),
+    Column("email", String(254)),
+    Column("national_id", String(64)),
+    Column("birth_date", Date),
+    Column("consent_method", String(32)),
+    Column("consent_at", UTCDateTime),
+    Column("consent_source", String(200)),
+    Column("consent_scope", String(64)),
+    Column("opted_out_at", UTCDateTime),
+    Column("opt_out_scope", String(32)),
+    Column("opt_out_source", String(200)),
+    Column("wa_user_id", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("creditor_id", "phone", name="uq_debtors_creditor_phone"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id"), nullable=False),
+    Column("debtor_id", ForeignKey("debtors.id"), nullable=False, index=True),
+    Column("reference", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("creditor_id", "reference", name="uq_accounts_creditor_reference"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("reference", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("outstanding_minor", BigInteger, nullable=False),
+    Column("issued_on", Date),
+    Column("due_date", Date, nullable=False),
+    Column("payment_link", Text),
+    Column("status", String(16), nullable=False),
+    Column("settled_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("creditor_id", "reference", name="uq_invoices_creditor_reference"),
+    Index("ix_invoices_status_due_date", "status", "due_date"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("invoice_id", ForeignKey("invoices.id")),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("paid_at", UTCDateTime, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("creditor_id", "source", "external_id", name="uq_payments_creditor_source_external_id"),
+)
+
+# Append-only: triggers created by the migration refuse UPDATE and DELETE on this table.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("creditor_id", ForeignKey("creditors.id")),
+    Column("account_id", ForeignKey("accounts.id")),
+    Column("debtor_id", ForeignKey("debtors.id")),
+    Column("data", JSON, nullable=False),
+    Index("ix_audit_events_account_occurred", "account_id", "occurred_at"),
+    Index("ix_audit_events_kind_occurred", "kind", "occurred_at"),
+)

@@ -1,0 +1,70 @@
+"""The SQL unit of work: one connection, one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from cobro.adapters.db.account_import import SqlAccountImportBatch
+from cobro.adapters.db.repositories import SqlCreditorRepository, SqlEventLog
+from cobro.domain.clock import Clock
+
+
+class SqlUnitOfWork:
+    """A transaction on the configured database; rolled back on exit unless committed."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        self._connection = self._engine.connect()
+        self._connection.begin()
+        self.creditors = SqlCreditorRepository(self._connection, self._clock)
+        self.events = SqlEventLog(self._connection)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._connection is not None
+        try:
+            if self._connection.in_transaction():
+                self._connection.rollback()
+        finally:
+            self._connection.close()
+            self._connection = None
+
+    @property
+    def connection(self) -> Connection:
+        """The open connection (for adapters that share this transaction)."""
+        assert self._connection is not None, "unit of work used outside 'with'"
+        return self._connection
+
+    def commit(self) -> None:
+        """Commits and starts a new transaction on the same connection."""
+        self.connection.commit()
+        self.connection.begin()
+
+    def rollback(self) -> None:
+        """Rolls back and starts a new transaction on the same connection."""
+        self.connection.rollback()
+        self.connection.begin()
+
+    def account_import(self, creditor_id: int) -> SqlAccountImportBatch:
+        """Stages an account import inside this transaction."""
+        return SqlAccountImportBatch(self.connection, creditor_id)
+
+
+class SqlUnitOfWorkFactory:
+    """Makes SqlUnitOfWork objects for one engine."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.clock)

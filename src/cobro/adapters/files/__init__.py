@@ -1,0 +1,1 @@
+"""Reading the files creditors send: CSV exports from billing systems, column mappings."""

@@ -1,0 +1,55 @@
+"""Ports: what the use cases need from the outside world, as Protocols the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from cobro.domain.accounts import Creditor
+from cobro.domain.events import AuditEvent, EventKind
+from cobro.domain.imports import AccountRow, ImportCounts, RowProblem
+
+
+class CreditorRepository(Protocol):
+    """Stores and finds creditors (tenants)."""
+
+    def add(self, creditor: Creditor) -> Creditor:
+        """Stores a new creditor and returns it with its id; raises AlreadyExists on a taken slug."""
+        ...
+
+    def get(self, slug: str) -> Creditor | None:
+        """The creditor with this slug, or None."""
+        ...
+
+    def list(self) -> list[Creditor]:
+        """Every creditor, by slug."""
+        ...
+
+
+class EventLog(Protocol):
+    """The append-only audit trail."""
+
+    def append(self, event: AuditEvent) -> None:
+        """Appends one event; events are never changed or removed."""
+        ...
+
+    def recent(self, kind: EventKind | None = None, limit: int = 100) -> list[AuditEvent]:
+        """The newest events first, optionally of one kind."""
+        ...
+
+
+class AccountImportBatch(Protocol):
+    """One import in progress: rows are staged, checked across the whole file, then merged at once."""
+
+    def stage(self, rows: Sequence[AccountRow]) -> None:
+        """Keeps valid rows aside (not yet visible) until the whole file has been read."""
+        ...
+
+    def cross_row_problems(self, limit: int) -> list[RowProblem]:
+        """Problems only visible across rows or against stored data: duplicates and mismatches."""
+        ...
+
+    def merge(self, full_snapshot: bool, at: datetime) -> ImportCounts:
+        """Creates or updates debtors, accounts and invoices from the staged rows; settles the missing."""
+        ...

@@ -1,0 +1,39 @@
+"""The unit of work: one transaction around a use case, and the repositories that live inside it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from cobro.app.ports import AccountImportBatch, CreditorRepository, EventLog
+
+
+class UnitOfWork(Protocol):
+    """A transaction: nothing a use case stores is visible until commit, and all of it is gone on rollback."""
+
+    creditors: CreditorRepository
+    events: EventLog
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Makes everything done in this unit of work durable."""
+        ...
+
+    def rollback(self) -> None:
+        """Discards everything done since the last commit."""
+        ...
+
+    def account_import(self, creditor_id: int) -> AccountImportBatch:
+        """Starts staging an account import for one creditor inside this transaction."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work for each use case call."""
+
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,34 @@
+"""Cobro's settings: one object, read from the environment and .env (prefix COBRO_) by bootstrap only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting Cobro reads; see the configuration table in README.md."""
+
+    model_config = SettingsConfigDict(env_prefix="COBRO_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / 'var' / 'cobro.db'}",
+        description="SQLAlchemy URL; SQLite file under ./var by default, postgresql+psycopg://... in production.",
+    )
+    env: Literal["development", "production"] = Field(
+        default="development", description="production switches logs to JSON."
+    )
+    log_level: str = Field(default="INFO", description="Lowest level logged.")
+    host: str = Field(default="127.0.0.1", description="Address the server listens on.")
+    port: int = Field(default=8000, description="Port the server listens on.")
+    secret_key: SecretStr = Field(
+        default=SecretStr("dev-only-change-me"), description="Signs console sessions; set it in production."
+    )
+    import_max_bytes: int = Field(default=1 << 30, description="Largest import file accepted, in bytes.")
+    import_workers: int = Field(default=2, description="Processes that validate import rows in parallel.")
+    whatsapp_api_base: str = Field(
+        default="http://127.0.0.1:8900", description="Graph API base URL: the sandbox, or https://graph.facebook.com."
+    )

@@ -1,0 +1,1 @@
+"""The domain core: entities, value objects and pure decisions. Standard library only."""

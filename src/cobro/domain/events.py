@@ -1,0 +1,45 @@
+"""The audit trail: every fact Cobro records about an account, appended and never changed."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class EventKind(enum.StrEnum):
+    """What happened. Later features append their own kinds here."""
+
+    CREDITOR_CREATED = "creditor.created"
+    IMPORT_COMPLETED = "import.completed"
+    IMPORT_REJECTED = "import.rejected"
+    INVOICE_SETTLED = "invoice.settled"
+    MESSAGE_PLANNED = "message.planned"
+    MESSAGE_SENT = "message.sent"
+    MESSAGE_DELIVERED = "message.delivered"
+    MESSAGE_READ = "message.read"
+    MESSAGE_FAILED = "message.failed"
+    REPLY_RECEIVED = "reply.received"
+    DECISION_MADE = "decision.made"
+    PAYMENT_RECEIVED = "payment.received"
+    CONSENT_RECORDED = "consent.recorded"
+    OPT_OUT_RECORDED = "opt_out.recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One entry of the append-only audit trail."""
+
+    kind: EventKind
+    occurred_at: datetime
+    actor: str
+    creditor_id: int | None = None
+    account_id: int | None = None
+    debtor_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is None:
+            raise ValueError("audit events need an aware timestamp")

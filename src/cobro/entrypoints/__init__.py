@@ -1,0 +1,1 @@
+"""Entrypoints: the CLI, the web server, and later the workers. They call use cases, nothing deeper."""

@@ -1,0 +1,56 @@
+"""The `cobro` command: one Typer app, sub-commands in their own modules, typed errors turned into exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from cobro.domain.errors import CobroError
+from cobro.entrypoints.cli import creditors, database, demo, imports, server
+from cobro.entrypoints.cli.context import state
+
+app = typer.Typer(
+    name="cobro",
+    help="Cobro: debt collection over WhatsApp. Import accounts, plan contacts, run the server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(database.app, name="db")
+app.add_typer(creditors.app, name="creditor")
+app.add_typer(imports.app, name="import")
+app.add_typer(demo.app, name="demo")
+app.command("serve")(server.serve)
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on failure.")) -> None:
+    """Cobro: debt collection over WhatsApp."""
+    state.debug = debug
+
+
+def main() -> None:
+    """Runs the CLI; a failure prints one line (a traceback only with --debug) and exits non-zero."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        app(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except CobroError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(1)
+    except (typer.Exit, SystemExit) as exc:
+        code = exc.exit_code if isinstance(exc, typer.Exit) else exc.code
+        sys.exit(code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # the last guard: one line, the traceback only when asked for
+        if state.debug:
+            raise
+        err.print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False)
+        sys.exit(1)
