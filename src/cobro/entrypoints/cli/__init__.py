@@ -36,7 +36,9 @@ def main() -> None:
     """Runs the CLI; a failure prints one line (a traceback only with --debug) and exits non-zero."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit's code instead of raising it
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -1,0 +1,1 @@
+"""The ASGI app: health checks now; webhooks, the API and the console as they are built."""

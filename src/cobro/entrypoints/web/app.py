@@ -1,0 +1,55 @@
+"""Builds the Litestar application around a wired container."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, MediaType, get
+from litestar.datastructures import State
+from litestar.response import Response
+from sqlalchemy import text
+
+from cobro import __version__
+from cobro.adapters.db import migrate
+from cobro.bootstrap import Container
+
+
+@get("/healthz", media_type=MediaType.JSON, sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok", "version": __version__}
+
+
+@get("/readyz", media_type=MediaType.JSON, sync_to_thread=True)
+def readyz(state: State) -> Response[dict[str, Any]]:
+    """Readiness: the database answers and is migrated to the newest revision."""
+    container: Container = state.container
+    try:
+        with container.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        revision = migrate.current_revision(container.settings.database_url)
+    except Exception as exc:  # readiness reports any database failure as 'not ready'
+        return Response({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+    head = migrate.head_revision()
+    if revision != head:
+        return Response({"status": "unavailable", "reason": f"database at {revision}, code at {head}"}, status_code=503)
+    return Response({"status": "ready", "database": container.engine.url.get_backend_name(), "revision": revision})
+
+
+@get("/", media_type=MediaType.HTML, sync_to_thread=False)
+def home() -> str:
+    """A landing page until the console arrives."""
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Cobro</title></head>"
+        f"<body><h1>Cobro {__version__}</h1><p>Debt collection over WhatsApp.</p>"
+        "<p><a href='/healthz'>health</a> · <a href='/readyz'>readiness</a></p></body></html>"
+    )
+
+
+def create_app(container: Container) -> Litestar:
+    """The web application for one process."""
+    return Litestar(
+        route_handlers=[healthz, readyz, home],
+        state=State({"container": container}),
+        on_shutdown=[lambda: container.close()],
+    )
