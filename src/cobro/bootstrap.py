@@ -38,4 +38,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     configure_logging(settings.log_level, json=settings.env == "production")
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
-    return Container(settings=settings, clock=clock, engine=engine, uow_factory=SqlUnitOfWorkFactory(engine, clock))
+    return Container(
+        settings=settings, clock=clock, engine=engine, uow_factory=SqlUnitOfWorkFactory(engine, clock)
+    )

@@ -18,7 +18,9 @@ _AMOUNT_KEYS = {"amount", "amount_minor", "outstanding", "balance", "national_id
 _SECRET_KEYS = {"password", "secret", "token", "access_token", "app_secret", "secret_key", "authorization"}
 
 
-def mask_personal_data(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def mask_personal_data(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """A structlog processor: masks phones anywhere, names and amounts by key, hides secrets entirely."""
     for key, value in list(event.items()):
         if key in _SECRET_KEYS:
@@ -34,7 +36,9 @@ def mask_personal_data(_logger: Any, _method: str, event: MutableMapping[str, An
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
     """Sets up structlog and the standard library logging to write masked, one-line events to stderr."""
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -14,14 +14,22 @@ def cobro(database_url, tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "COBRO_DATABASE_URL": database_url, "COBRO_IMPORT_WORKERS": "1"}
         return subprocess.run(
-            [sys.executable, "-m", "cobro", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+            [sys.executable, "-m", "cobro", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
         )
 
     return run
 
 
 def test_import_a_good_file_then_again_and_nothing_changes(cobro, tmp_path):
-    assert cobro("creditor", "add", "acme", "--name", "Acme", "--country", "ES", "--currency", "EUR").returncode == 0
+    assert (
+        cobro("creditor", "add", "acme", "--name", "Acme", "--country", "ES", "--currency", "EUR").returncode
+        == 0
+    )
     path = write_csv(tmp_path / "overdue.csv", [account_row(1), account_row(2)], delimiter=";")
     first = cobro("import", "accounts", str(path), "--creditor", "acme")
     assert first.returncode == 0, first.stderr
@@ -37,7 +45,7 @@ def test_a_bad_file_exits_1_lists_each_bad_row_masked_and_imports_nothing(cobro,
     result = cobro("import", "accounts", str(write_csv(tmp_path / "bad.csv", rows)), "--creditor", "acme")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == "row 3, column phone: not a valid phone number for ES ('+3•••91')"
+    assert lines[0] == "row 3, column phone: not a valid phone number for ES ('+34•91')"
     assert lines[1].startswith("row 4, column amount: must be greater than zero ('-")
     assert "120.50" not in result.stderr
     assert lines[-1] == "nothing was imported: 2 problem(s) in bad.csv"
@@ -52,7 +60,8 @@ def test_junk_gives_one_line_and_no_traceback(cobro, tmp_path):
     junk.write_bytes(os.urandom(4096).replace(b"\0", b"\1") + b"\0")
     result = cobro("import", "accounts", str(junk), "--creditor", "acme")
     assert result.returncode == 1
-    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -60,7 +69,10 @@ def test_an_unknown_creditor_is_one_line(cobro, tmp_path):
     path = write_csv(tmp_path / "a.csv", [account_row(1)])
     result = cobro("import", "accounts", str(path), "--creditor", "nobody")
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: no creditor 'nobody' (known: none yet); add it with 'cobro creditor add'"
+    assert (
+        result.stderr.strip()
+        == "error: no creditor 'nobody' (known: none yet); add it with 'cobro creditor add'"
+    )
 
 
 def test_creditor_list_and_demo_seed_are_repeatable(cobro):
@@ -73,9 +85,31 @@ def test_creditor_list_and_demo_seed_are_repeatable(cobro):
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["db", "upgrade"], ["creditor", "add"], ["creditor", "list"], ["import", "accounts"], ["demo", "seed"], ["serve"]],
+    [
+        [],
+        ["db", "upgrade"],
+        ["creditor", "add"],
+        ["creditor", "list"],
+        ["import", "accounts"],
+        ["demo", "seed"],
+        ["serve"],
+    ],
 )
 def test_every_command_has_help(cobro, command):
     result = cobro(*command, "--help")
     assert result.returncode == 0
     assert "Usage" in result.stdout
+
+
+def test_a_usage_error_is_a_usage_message_with_exit_code_2(cobro):
+    result = cobro("import", "accounts")
+    assert result.returncode == 2
+    assert "Missing argument 'file'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_locale_is_refused_before_reading(cobro, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [account_row(1)])
+    result = cobro("import", "accounts", str(path), "--creditor", "acme", "--locale", "xx_YY")
+    assert result.returncode == 2
+    assert "unknown locale 'xx_YY'" in result.stderr

@@ -21,7 +21,9 @@ def test_the_delimiter_is_sniffed(tmp_path, delimiter):
     assert [line for line, _ in source.rows()] == [2, 3]
 
 
-@pytest.mark.parametrize(("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252")])
+@pytest.mark.parametrize(
+    ("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252")]
+)
 def test_the_encoding_is_sniffed_and_accents_survive(tmp_path, encoding, expected):
     path = write_csv(tmp_path / "a.csv", [account_row(1, debtor_name="Iñés Núñez €")], encoding=encoding)
     source = open_accounts_csv(path)
@@ -33,7 +35,12 @@ def test_the_encoding_is_sniffed_and_accents_survive(tmp_path, encoding, expecte
 
 def test_latin1_bytes_outside_windows_1252_still_read(tmp_path):
     path = tmp_path / "a.csv"
-    path.write_bytes(",".join(account_row(1)).encode() + b"\r\n" + ",".join(account_row(1).values()).encode("latin-1").replace(b"Mar", b"M\x81r") + b"\r\n")
+    path.write_bytes(
+        ",".join(account_row(1)).encode()
+        + b"\r\n"
+        + ",".join(account_row(1).values()).encode("latin-1").replace(b"Mar", b"M\x81r")
+        + b"\r\n"
+    )
     assert open_accounts_csv(path).encoding == "latin-1"
 
 
@@ -56,7 +63,9 @@ def test_a_row_with_the_wrong_number_of_fields_is_a_problem_with_its_line(tmp_pa
     path = tmp_path / "a.csv"
     header = ",".join(account_row(1))
     good = ",".join(account_row(1).values())
-    path.write_text(f'{header}\n{good}\n"multi\nline",{",".join(list(account_row(2).values())[1:])}\nA,B\n', "utf-8")
+    path.write_text(
+        f'{header}\n{good}\n"multi\nline",{",".join(list(account_row(2).values())[1:])}\nA,B\n', "utf-8"
+    )
     found = rows(path)
     assert [line for line, _ in found] == [2, 3, 5]
     assert found[2][1] == RowProblem(5, "*", f"has 2 fields, the header has {len(account_row(1))}")
@@ -67,7 +76,10 @@ def test_a_row_with_the_wrong_number_of_fields_is_a_problem_with_its_line(tmp_pa
     [
         (b"", "the file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text CSV file (binary content at byte 8)"),
-        (b"name,amount\nAna,10\n", "the header lacks required column(s) account_ref, debtor_name, phone, country, invoice_ref, currency, due_date (found: name, amount)"),
+        (
+            b"name,amount\nAna,10\n",
+            "the header lacks required column(s) account_ref, debtor_name, phone, country, invoice_ref, currency, due_date (found: name, amount)",
+        ),
         (b"\n\nfoo\n", "the first line is empty"),
     ],
 )

@@ -47,10 +47,16 @@ def test_a_good_file_creates_debtors_accounts_and_invoices(engine, uow_factory, 
     n = outcome.counts
     assert (n.debtors_created, n.accounts_created, n.invoices_created) == (2, 2, 3)
     with engine.connect() as connection:
-        debtor = connection.execute(select(debtors).where(debtors.c.phone == "+525512345678")).mappings().one()
+        debtor = (
+            connection.execute(select(debtors).where(debtors.c.phone == "+525512345678")).mappings().one()
+        )
         invoice = connection.execute(select(invoices).where(invoices.c.reference == "INV-1")).mappings().one()
     assert (debtor["time_zone"], debtor["consent_method"]) == ("America/Mexico_City", "imported")
-    assert (invoice["amount_minor"], invoice["outstanding_minor"], invoice["currency"]) == (12050, 12050, "EUR")
+    assert (invoice["amount_minor"], invoice["outstanding_minor"], invoice["currency"]) == (
+        12050,
+        12050,
+        "EUR",
+    )
     assert invoice["due_date"] == date(2026, 11, 10)
     assert invoice["created_at"] == datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -154,7 +160,9 @@ def test_consent_on_record_is_not_erased_by_a_file_without_it(engine, uow_factor
 
 
 def test_validation_on_several_processes_gives_the_same_result(engine, uow_factory, clock, acme):
-    rows = [account_row(n, phone=f"+34 612 {n:06d}") for n in range(1, 2_500)] + [account_row(9_999, phone="+34 699 000 001", amount="x")]
+    rows = [account_row(n, phone=f"+34 612 {n:06d}") for n in range(1, 2_500)] + [
+        account_row(9_999, phone="+34 699 000 001", amount="x")
+    ]
     outcome = run(uow_factory, clock, rows, workers=2)
     assert [str(p) for p in outcome.problems] == ["row 2501, column amount: not a number ('•')"]
     assert count(engine, invoices) == 0

@@ -52,7 +52,10 @@ def test_a_given_time_zone_is_kept():
         ({"amount": "diez"}, "row 7, column amount: not a number ('d•••')"),
         ({"amount": "10.005"}, "row 7, column amount: EUR has 2 decimal places"),
         ({"currency": "EUD"}, "row 7, column currency: unknown currency ('EUD')"),
-        ({"due_date": "2026-02-30"}, "row 7, column due_date: not a date (expected YYYY-MM-DD) ('2026-02-30')"),
+        (
+            {"due_date": "2026-02-30"},
+            "row 7, column due_date: not a date (expected YYYY-MM-DD) ('2026-02-30')",
+        ),
         ({"country": "XX"}, "row 7, column country: not an ISO 3166 country code ('XX')"),
         ({"timezone": "Mars/Olympus"}, "row 7, column timezone: unknown time zone"),
         ({"consent": "maybe"}, "row 7, column consent: not yes/no"),
@@ -92,3 +95,15 @@ def test_without_a_locale_a_comma_decimal_is_refused():
 
 def test_row_problems_sort_by_line_then_column():
     assert sorted([RowProblem(9, "a", "x"), RowProblem(3, "b", "y")])[0].line == 3
+
+
+def test_with_a_locale_a_dot_is_a_thousands_separator():
+    row = validate(locale="es_ES", amount="1.500")
+    assert isinstance(row, AccountRow)
+    assert row.amount_minor == 150000
+
+
+def test_with_a_locale_a_plain_decimal_point_still_reads():
+    row = validate(locale="es_ES", amount="1500.25")
+    assert isinstance(row, AccountRow)
+    assert row.amount_minor == 150025

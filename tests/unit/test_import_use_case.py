@@ -23,7 +23,8 @@ def run(uow_factory, clock, rows, **options):
 
 def test_a_good_file_is_stored_and_logged(uow_factory, clock):
     outcome = run(uow_factory, clock, [account_row(1), account_row(2)])
-    assert outcome.ok and outcome.stored
+    assert outcome.ok
+    assert outcome.stored
     assert len(uow_factory.store.imported_rows) == 2
     assert uow_factory.store.events.recent(EventKind.IMPORT_COMPLETED)[0].data["rows"] == 2
 
@@ -33,7 +34,10 @@ def test_one_bad_row_stores_nothing_and_names_the_row(uow_factory, clock):
     assert not outcome.stored
     assert [str(p) for p in outcome.problems] == ["row 3, column amount: must be greater than zero ('••')"]
     assert uow_factory.store.imported_rows == []
-    assert uow_factory.store.events.recent(EventKind.IMPORT_REJECTED)[0].data == {"source": "t.csv", "problems": 1}
+    assert uow_factory.store.events.recent(EventKind.IMPORT_REJECTED)[0].data == {
+        "source": "t.csv",
+        "problems": 1,
+    }
 
 
 def test_problems_across_rows_also_stop_the_import(uow_factory, clock):
@@ -45,7 +49,8 @@ def test_problems_across_rows_also_stop_the_import(uow_factory, clock):
 
 def test_a_dry_run_counts_but_stores_nothing(uow_factory, clock):
     outcome = run(uow_factory, clock, [account_row(1)], dry_run=True)
-    assert outcome.ok and not outcome.stored
+    assert outcome.ok
+    assert not outcome.stored
     assert outcome.counts.rows == 1
     assert uow_factory.store.imported_rows == []
 

@@ -6,6 +6,7 @@ import zoneinfo
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import Protocol
 
 from cobro.domain.accounts import ConsentMethod, Creditor, TimeZoneSource
 from cobro.domain.imports import REQUIRED_COLUMNS, AccountRow, RowProblem
@@ -88,9 +89,9 @@ class RowValidator:
                     except ValueError as exc:
                         bad("amount", str(exc))
 
-        due_date = self._day(text, "due_date", problems, bad)
-        issued_on = self._day(text, "issued_on", problems, bad)
-        birth_date = self._day(text, "birth_date", problems, bad)
+        due_date = self._day(text, "due_date", bad)
+        issued_on = self._day(text, "issued_on", bad)
+        birth_date = self._day(text, "birth_date", bad)
         if due_date and issued_on and issued_on > due_date:
             bad("issued_on", "is after the due date")
 
@@ -127,7 +128,9 @@ class RowValidator:
 
         if problems:
             return problems
-        assert currency is not None and due_date is not None and phone is not None
+        assert currency is not None
+        assert due_date is not None
+        assert phone is not None
         return AccountRow(
             line=line,
             account_ref=text["account_ref"],
@@ -152,7 +155,7 @@ class RowValidator:
             birth_date=birth_date,
         )
 
-    def _day(self, text: Mapping[str, str], column: str, problems: list[RowProblem], bad: _Bad) -> date | None:
+    def _day(self, text: Mapping[str, str], column: str, bad: _Bad) -> date | None:
         if not text.get(column):
             return None
         try:
@@ -184,5 +187,7 @@ class RowValidator:
         return method, at
 
 
-class _Bad:
+class _Bad(Protocol):
+    """Records a problem in one column of the row being validated."""
+
     def __call__(self, column: str, what: str, show_value: bool = True) -> None: ...

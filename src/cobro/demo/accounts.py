@@ -52,7 +52,17 @@ AGE_BANDS: tuple[tuple[int, int, int], ...] = (
 )
 # Amount bands in euros-equivalent; scaled per currency below.
 AMOUNT_BANDS: tuple[tuple[int, int, int], ...] = ((10, 100, 40), (100, 1_000, 45), (1_000, 20_000, 15))
-EUR_RATE = {"MXN": 20, "EUR": 1, "COP": 4500, "PEN": 4, "CLP": 1000, "ARS": 1000, "USD": 1, "GBP": 1, "BRL": 6}
+EUR_RATE = {
+    "MXN": 20,
+    "EUR": 1,
+    "COP": 4500,
+    "PEN": 4,
+    "CLP": 1000,
+    "ARS": 1000,
+    "USD": 1,
+    "GBP": 1,
+    "BRL": 6,
+}
 WHOLE_UNITS = {"CLP", "COP"}  # usually billed in whole units even where minor units exist
 
 
@@ -106,7 +116,9 @@ class AccountRowGenerator:
             for i in range(1, rnd.choice((1, 1, 1, 2, 2, 3)) + 1):
                 yield self._invoice_row(base, market, account_ref, f"INV-{prefix}{n:07d}-{a}-{i}")
 
-    def _invoice_row(self, base: dict[str, str], market: Market, account_ref: str, invoice_ref: str) -> dict[str, str]:
+    def _invoice_row(
+        self, base: dict[str, str], market: Market, account_ref: str, invoice_ref: str
+    ) -> dict[str, str]:
         rnd = self.random
         low, high, _ = rnd.choices(AGE_BANDS, [w for *_, w in AGE_BANDS])[0]
         due = self.today - timedelta(days=rnd.randint(low, high))

@@ -26,20 +26,21 @@ def load_locale(name: str) -> Locale:
 
 
 def parse_amount(text: str, locale: str | None) -> Decimal:
-    """Parses a decimal amount: plain '1234.56' always, and the locale's own format when one is given."""
+    """Parses a decimal amount: the locale's own format first when one is given ('1.500' is 1500 in es_ES),
+    then plain '1234.56'."""
     text = text.strip()
+    if locale is not None:
+        try:
+            return Decimal(babel_parse_decimal(text, locale=load_locale(locale), strict=True))
+        except (NumberFormatError, InvalidOperation):
+            pass
     try:
         value = Decimal(text)
-        if value.is_finite():
-            return value
     except InvalidOperation:
-        pass
-    if locale is None:
-        raise ValueError("not a number")
-    try:
-        return Decimal(babel_parse_decimal(text, locale=load_locale(locale), strict=True))
-    except (NumberFormatError, InvalidOperation) as exc:
-        raise ValueError("not a number in this locale's format") from exc
+        value = Decimal("NaN")
+    if value.is_finite():
+        return value
+    raise ValueError("not a number in this locale's format" if locale else "not a number")
 
 
 def parse_day(text: str, locale: str | None) -> date:

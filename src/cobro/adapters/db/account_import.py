@@ -102,7 +102,10 @@ class SqlAccountImportBatch:
         if self._postgres:
             raw = self._connection.connection.driver_connection
             assert raw is not None
-            with raw.cursor() as cursor, cursor.copy(f"COPY import_rows ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f"COPY import_rows ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(tuple(getattr(row, name) for name in _COLUMNS))
             return
@@ -127,9 +130,13 @@ class SqlAccountImportBatch:
         self._index()
         rows = self._scalar("SELECT COUNT(*) FROM import_rows")
         debtors = self._upsert("debtors", ("phone",), _DEBTOR_SOURCE, _DEBTOR_FIELDS, at)
-        accounts = self._upsert("accounts", ("reference",), _ACCOUNT_SOURCE, _ACCOUNT_FIELDS, at, ("currency",))
+        accounts = self._upsert(
+            "accounts", ("reference",), _ACCOUNT_SOURCE, _ACCOUNT_FIELDS, at, ("currency",)
+        )
         invoice_source = _INVOICE_SOURCE.format(timestamp=self._timestamp)
-        invoices = self._upsert("invoices", ("reference",), invoice_source, _INVOICE_FIELDS, at, ("currency",))
+        invoices = self._upsert(
+            "invoices", ("reference",), invoice_source, _INVOICE_FIELDS, at, ("currency",)
+        )
         settled = self._settle_missing(at) if full_snapshot else 0
         return ImportCounts(
             debtors_created=debtors[0],
@@ -154,7 +161,9 @@ class SqlAccountImportBatch:
     ) -> tuple[int, int]:
         """Counts then applies an INSERT ... ON CONFLICT DO UPDATE; returns (created, updated)."""
         on = " AND ".join(f"t.{k} = n.{k}" for k in key)
-        changed = " OR ".join(f"t.{col} IS DISTINCT FROM {expr.format(new='n', old='t')}" for col, expr in fields)
+        changed = " OR ".join(
+            f"t.{col} IS DISTINCT FROM {expr.format(new='n', old='t')}" for col, expr in fields
+        )
         created = self._scalar(
             f"SELECT COUNT(*) FROM ({source}) n WHERE NOT EXISTS "
             f"(SELECT 1 FROM {table} t WHERE t.creditor_id = :creditor AND {on})"
@@ -186,7 +195,7 @@ class SqlAccountImportBatch:
         self._execute(
             "INSERT INTO audit_events (occurred_at, kind, actor, creditor_id, account_id, debtor_id, data) "
             "SELECT :now, 'invoice.settled', 'import', i.creditor_id, i.account_id, NULL, "
-            f"'{{\"reason\": \"missing from full snapshot\"}}' {missing}",
+            f'\'{{"reason": "missing from full snapshot"}}\' {missing}',
             at,
         )
         result = self._execute(
@@ -218,7 +227,10 @@ class SqlAccountImportBatch:
 
     def _rows(self, sql: str, limit: int) -> list[tuple[Any, ...]]:
         statement = text(sql + " ORDER BY 1 LIMIT :limit")
-        return [tuple(r) for r in self._connection.execute(statement, {"creditor": self._creditor_id, "limit": limit})]
+        return [
+            tuple(r)
+            for r in self._connection.execute(statement, {"creditor": self._creditor_id, "limit": limit})
+        ]
 
 
 # Joins each staged row s to the first row f of the file with the same key.

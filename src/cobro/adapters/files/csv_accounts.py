@@ -129,7 +129,9 @@ def _load_mapping(path: Path) -> dict[str, str]:
         raise CsvFileError(f"mapping file {path}: {exc}") from exc
     if isinstance(data, dict) and isinstance(data.get("columns"), dict):
         data = data["columns"]
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
         raise CsvFileError(f"mapping file {path}: expected 'their column: our column' lines")
     unknown = sorted(v for v in data.values() if _normalise(v) not in CANONICAL_COLUMNS)
     if unknown:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -34,25 +33,16 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show full traceback
 
 def main() -> None:
     """Runs the CLI; a failure prints one line (a traceback only with --debug) and exits non-zero."""
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        code = app(standalone_mode=False)  # click returns typer.Exit's code instead of raising it
-        if isinstance(code, int) and code:
-            sys.exit(code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        app()  # Typer's standalone mode handles --help, usage errors and exit codes itself
     except CobroError as exc:
-        err.print(f"error: {exc}", markup=False)
-        sys.exit(1)
-    except (typer.Exit, SystemExit) as exc:
-        code = exc.exit_code if isinstance(exc, typer.Exit) else exc.code
-        sys.exit(code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
+        _fail(f"error: {exc}")
     except Exception as exc:  # the last guard: one line, the traceback only when asked for
         if state.debug:
             raise
-        err.print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False)
-        sys.exit(1)
+        _fail(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
+    sys.exit(1)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from cobro.bootstrap import Container, bootstrap
+if TYPE_CHECKING:
+    from cobro.bootstrap import Container
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -23,5 +25,7 @@ state = CliState()
 
 
 def container() -> Container:
-    """Wires Cobro from the environment for one command."""
+    """Wires Cobro from the environment for one command (imported late so --help stays fast)."""
+    from cobro.bootstrap import bootstrap
+
     return bootstrap()

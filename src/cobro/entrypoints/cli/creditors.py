@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cobro.app.creditors import add_creditor, list_creditors
 from cobro.entrypoints.cli.context import container, out
 
 app = typer.Typer(help="Creditors: the businesses Cobro collects for.", no_args_is_help=True)
@@ -20,19 +19,31 @@ def add(
     language: str = typer.Option("es", "--language", help="Default language: es, en, pt or it."),
 ) -> None:
     """Adds a creditor."""
+    from cobro.app.creditors import add_creditor
+
     c = container()
     try:
         creditor = add_creditor(
-            c.uow_factory, c.clock, slug=slug, name=name, country=country, currency=currency, language=language
+            c.uow_factory,
+            c.clock,
+            slug=slug,
+            name=name,
+            country=country,
+            currency=currency,
+            language=language,
         )
     finally:
         c.close()
-    out.print(f"creditor {creditor.slug} added ({creditor.country}, {creditor.currency}, {creditor.language})")
+    out.print(
+        f"creditor {creditor.slug} added ({creditor.country}, {creditor.currency}, {creditor.language})"
+    )
 
 
 @app.command("list")
 def list_() -> None:
     """Lists creditors."""
+    from cobro.app.creditors import list_creditors
+
     c = container()
     try:
         found = list_creditors(c.uow_factory)

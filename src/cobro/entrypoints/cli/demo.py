@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from cobro.demo.seed import DEMO_SLUG, seed_demo
 from cobro.entrypoints.cli.context import container, out
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
@@ -16,6 +15,8 @@ def seed(
     seed_value: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same data."),
 ) -> None:
     """Creates the demo creditor and its debtors, the same every time (fixed random seed)."""
+    from cobro.demo.seed import DEMO_SLUG, seed_demo
+
     c = container()
     try:
         outcome = seed_demo(c.uow_factory, c.clock, debtors=debtors, seed=seed_value)

@@ -6,30 +6,41 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cobro.adapters.files.csv_accounts import open_accounts_csv
-from cobro.app.import_accounts import ImportOutcome, import_accounts
 from cobro.entrypoints.cli.context import container, err, out
-from cobro.i18n.numbers import UnknownLocale, load_locale
+
+if TYPE_CHECKING:
+    from cobro.app.import_accounts import ImportOutcome
 
 app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 
 
 @app.command("accounts")
 def accounts(
-    file: Path = typer.Argument(..., help="CSV export: account_ref, debtor_name, phone, country, invoice_ref, ..."),
+    file: Path = typer.Argument(
+        ..., help="CSV export: account_ref, debtor_name, phone, country, invoice_ref, ..."
+    ),
     creditor: str = typer.Option(..., "--creditor", help="Slug of the creditor these accounts belong to."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and count, store nothing."),
-    mapping: Path | None = typer.Option(None, "--mapping", help="YAML file mapping the file's columns to Cobro's."),
-    locale: str | None = typer.Option(None, "--locale", help="Read amounts and dates as this locale writes them."),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", help="YAML file mapping the file's columns to Cobro's."
+    ),
+    locale: str | None = typer.Option(
+        None, "--locale", help="Read amounts and dates as this locale writes them."
+    ),
     full_snapshot: bool = typer.Option(
         False, "--full-snapshot", help="The file lists every open invoice: settle the ones missing from it."
     ),
 ) -> None:
     """Imports debtors, accounts and invoices; any bad row stops the import and nothing is stored."""
+    from cobro.adapters.files.csv_accounts import open_accounts_csv
+    from cobro.app.import_accounts import import_accounts
+    from cobro.i18n.numbers import UnknownLocale, load_locale
+
     if locale:
         try:
             load_locale(locale)
@@ -56,8 +67,9 @@ def accounts(
         c.close()
     if source.ignored:
         err.print(f"note: ignored column(s) {', '.join(source.ignored)}", markup=False)
-    for note in outcome.zone_notes:
-        err.print(f"note: {note}", markup=False)
+    if outcome.ok:
+        for note in outcome.zone_notes:
+            err.print(f"note: {note}", markup=False)
     _report(outcome, file.name, creditor)
 
 
@@ -88,8 +100,12 @@ def _progress(size: int, _columns: int) -> Iterator[Callable[[int], None] | None
         yield None
         return
     with Progress(
-        TextColumn("importing"), BarColumn(), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
-        console=err, transient=True,
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as progress:
         task = progress.add_task("rows", total=None)
         yield lambda rows: progress.update(task, completed=rows)

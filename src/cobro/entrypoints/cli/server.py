@@ -9,7 +9,9 @@ from cobro.entrypoints.cli.context import container, out
 
 
 def serve(
-    host: str | None = typer.Option(None, "--host", help="Address to listen on (default COBRO_HOST, 127.0.0.1)."),
+    host: str | None = typer.Option(
+        None, "--host", help="Address to listen on (default COBRO_HOST, 127.0.0.1)."
+    ),
     port: int | None = typer.Option(None, "--port", help="Port to listen on (default COBRO_PORT, 8000)."),
 ) -> None:
     """Runs the Cobro server."""

@@ -32,8 +32,12 @@ def readyz(state: State) -> Response[dict[str, Any]]:
         return Response({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
     head = migrate.head_revision()
     if revision != head:
-        return Response({"status": "unavailable", "reason": f"database at {revision}, code at {head}"}, status_code=503)
-    return Response({"status": "ready", "database": container.engine.url.get_backend_name(), "revision": revision})
+        return Response(
+            {"status": "unavailable", "reason": f"database at {revision}, code at {head}"}, status_code=503
+        )
+    return Response(
+        {"status": "ready", "database": container.engine.url.get_backend_name(), "revision": revision}
+    )
 
 
 @get("/", media_type=MediaType.HTML, sync_to_thread=False)
