@@ -166,3 +166,12 @@ def test_validation_on_several_processes_gives_the_same_result(engine, uow_facto
     outcome = run(uow_factory, clock, rows, workers=2)
     assert [str(p) for p in outcome.problems] == ["row 2501, column amount: not a number ('•')"]
     assert count(engine, invoices) == 0
+
+
+def test_the_same_rows_from_a_renamed_file_change_nothing(engine, uow_factory, clock, acme):
+    run(uow_factory, clock, GOOD)
+    before = snapshot(engine)
+    raw = [(line, row) for line, row in enumerate(GOOD, start=2)]
+    outcome = import_accounts(uow_factory, clock, raw, creditor_slug="acme", source_name="renamed.csv")
+    assert (outcome.counts.debtors_updated, outcome.counts.invoices_updated) == (0, 0)
+    assert snapshot(engine) == before

@@ -35,7 +35,8 @@ CREATE TEMPORARY TABLE import_rows (
 """
 
 # (column, new value) per table; {new} is the staged row, {old} the stored one. The same list drives the
-# UPDATE and the "did anything change" test, so a re-import of the same file writes nothing.
+# UPDATE and the "did anything change" test, so a re-import of the same file writes nothing. A consent
+# already on record is kept as first recorded (when, how, source); a file can add one, never rewrite it.
 _DEBTOR_FIELDS = (
     ("name", "{new}.name"),
     ("country", "{new}.country"),
@@ -46,10 +47,10 @@ _DEBTOR_FIELDS = (
     ("email", "COALESCE({new}.email, {old}.email)"),
     ("national_id", "COALESCE({new}.national_id, {old}.national_id)"),
     ("birth_date", "COALESCE({new}.birth_date, {old}.birth_date)"),
-    ("consent_method", "COALESCE({new}.consent_method, {old}.consent_method)"),
-    ("consent_at", "COALESCE({new}.consent_at, {old}.consent_at)"),
-    ("consent_source", "COALESCE({new}.consent_source, {old}.consent_source)"),
-    ("consent_scope", "COALESCE({new}.consent_scope, {old}.consent_scope)"),
+    ("consent_method", "COALESCE({old}.consent_method, {new}.consent_method)"),
+    ("consent_at", "COALESCE({old}.consent_at, {new}.consent_at)"),
+    ("consent_source", "COALESCE({old}.consent_source, {new}.consent_source)"),
+    ("consent_scope", "COALESCE({old}.consent_scope, {new}.consent_scope)"),
 )
 _ACCOUNT_FIELDS = (("debtor_id", "{new}.debtor_id"),)
 _INVOICE_FIELDS = (
