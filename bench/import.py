@@ -35,7 +35,9 @@ QUICK = os.environ.get("QUICK", "") not in ("", "0")
 ROWS = 10_000 if QUICK else 1_000_000
 SEED = 20261123
 TODAY = date(2026, 11, 23)
-PG_URL = os.environ.get("COBRO_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/cobro_test"
+PG_URL = (
+    os.environ.get("COBRO_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/cobro_test"
+)
 BENCH_DB = "cobro_bench"
 CREDITOR = "bench"
 
@@ -61,7 +63,9 @@ def accounts_csv(rows: int, seed: int) -> Path:
     log(f"generating {rows:,} rows into {path.relative_to(HERE.parent)} (slow; kept for the next run)")
     started = time.perf_counter()
     generator = AccountRowGenerator(seed, TODAY)
-    with tempfile.NamedTemporaryFile("w", dir=OUT, suffix=".tmp", delete=False, newline="", encoding="utf-8") as f:
+    with tempfile.NamedTemporaryFile(
+        "w", dir=OUT, suffix=".tmp", delete=False, newline="", encoding="utf-8"
+    ) as f:
         writer = csv.writer(f)
         writer.writerow(CANONICAL_COLUMNS)
         for row in islice(generator.debtors(rows), rows):  # a debtor has at least one row
@@ -113,7 +117,9 @@ def bench_database(label: str, database_url: str, path: Path, rows: int) -> floa
     """Migrates, adds the creditor, imports twice; prints the figures and returns the first import's seconds."""
     log(f"{label}: migrating")
     cobro(database_url, "db", "upgrade")
-    cobro(database_url, "creditor", "add", CREDITOR, "--name", "Bench", "--country", "ES", "--currency", "EUR")
+    cobro(
+        database_url, "creditor", "add", CREDITOR, "--name", "Bench", "--country", "ES", "--currency", "EUR"
+    )
     log(f"{label}: importing {rows:,} rows")
     seconds, rss, stdout = timed_import(database_url, path)
     check_counts(stdout, rows, reimport=False)
@@ -174,10 +180,10 @@ def copy_reference(database_url: str, path: Path) -> float:
         conn.execute(sql.SQL("CREATE TABLE copy_reference ({})").format(columns))
         conn.commit()
         started = time.perf_counter()
-        with conn.cursor() as cursor, path.open("rb") as f:
-            with cursor.copy("COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-                while block := f.read(1 << 20):
-                    copy.write(block)
+        command = "COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)"
+        with conn.cursor() as cursor, path.open("rb") as f, cursor.copy(command) as copy:
+            while block := f.read(1 << 20):
+                copy.write(block)
         conn.commit()
         elapsed = time.perf_counter() - started
         conn.execute("DROP TABLE copy_reference")

@@ -6,9 +6,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 from cobro.app.account_rows import RowValidator
 from cobro.app.creditors import get_creditor
+from cobro.app.ports import AccountImportBatch, EncodedStaging, RowEncoder
 from cobro.app.uow import UnitOfWorkFactory
 from cobro.domain.clock import Clock
 from cobro.domain.events import AuditEvent, EventKind
@@ -49,18 +51,65 @@ def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
 
 def check_rows(rows: Iterable[RawRow], validator: RowValidator, workers: int = 1) -> Iterator[Checked]:
     """Validates rows in file order, in chunks, on several processes when workers > 1."""
+    for checked in _in_order(_check_chunk, (validator,), rows, workers):
+        yield from checked
+
+
+def _in_order(
+    work: Callable[..., Any], args: tuple[Any, ...], rows: Iterable[RawRow], workers: int
+) -> Iterator[Any]:
+    """work(*args, chunk) for each chunk of rows, in file order; on several processes when workers > 1."""
     if workers <= 1:
         for chunk in _chunks(rows, CHUNK):
-            yield from _check_chunk(validator, chunk)
+            yield work(*args, chunk)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending = []
         for chunk in _chunks(rows, CHUNK):
-            pending.append(pool.submit(_check_chunk, validator, chunk))
+            pending.append(pool.submit(work, *args, chunk))
             if len(pending) >= workers * 2:  # bounded read-ahead keeps memory flat
-                yield from pending.pop(0).result()
+                yield pending.pop(0).result()
         for future in pending:
-            yield from future.result()
+            yield future.result()
+
+
+@dataclass
+class _Encoded:
+    """A chunk whose rows were all valid, already encoded for the database, with its zone notes."""
+
+    payload: Any
+    rows: int
+    zone_notes: dict[str, list[int | str]]
+
+
+def _check_encode_chunk(
+    validator: RowValidator, encode: RowEncoder, chunk: Sequence[RawRow]
+) -> _Encoded | list[Checked]:
+    """Validates a chunk where it runs; a chunk of valid rows comes back encoded, small and quick to pass on."""
+    checked = _check_chunk(validator, chunk)
+    rows = [row for row in checked if not isinstance(row, list)]
+    if len(rows) < len(checked):
+        return checked  # a chunk with a problem goes back row by row, to stop at the same row as ever
+    zone_notes: dict[str, list[int | str]] = {}
+    for row in rows:
+        _note_zone(zone_notes, row)
+    return _Encoded(encode(rows), len(rows), zone_notes)
+
+
+def _note_zone(zone_notes: dict[str, list[int | str]], row: AccountRow) -> None:
+    if row.time_zone_source != "file" and " " in row.time_zone_candidates:
+        note = zone_notes.setdefault(row.country, [row.time_zone, 0, row.line])
+        note[1] = int(note[1]) + 1
+
+
+def _checked_chunks(
+    rows: Iterable[RawRow], validator: RowValidator, batch: AccountImportBatch, workers: int
+) -> Iterator[_Encoded | list[Checked]]:
+    """Checked rows chunk by chunk; encoded where they were validated when the batch can take them so."""
+    if isinstance(batch, EncodedStaging):
+        yield from _in_order(_check_encode_chunk, (validator, batch.row_encoder()), rows, workers)
+    else:
+        yield from _in_order(_check_chunk, (validator,), rows, workers)
 
 
 def import_accounts(
@@ -88,22 +137,33 @@ def import_accounts(
     with uow_factory() as uow:
         batch = uow.account_import(creditor.id)
         buffer: list[AccountRow] = []
-        for checked in check_rows(rows, validator, workers):
-            total += 1
-            if isinstance(checked, list):
-                _keep(outcome, checked, max_problems)
-                if outcome.more_problems:
-                    break
-                continue
-            if checked.time_zone_source != "file" and " " in checked.time_zone_candidates:
-                note = zone_notes.setdefault(checked.country, [checked.time_zone, 0, checked.line])
-                note[1] = int(note[1]) + 1
-            buffer.append(checked)
-            if len(buffer) >= CHUNK:
-                batch.stage(buffer)
-                buffer = []
+        for result in _checked_chunks(rows, validator, batch, workers):
+            if isinstance(result, _Encoded):
+                total += result.rows
+                for country, (zone, count, first_line) in result.zone_notes.items():
+                    note = zone_notes.setdefault(country, [zone, 0, first_line])
+                    note[1] = int(note[1]) + int(count)
+                assert isinstance(batch, EncodedStaging)
+                batch.stage_encoded(result.payload)
                 if on_progress:
                     on_progress(total)
+                continue
+            for checked in result:
+                total += 1
+                if isinstance(checked, list):
+                    _keep(outcome, checked, max_problems)
+                    if outcome.more_problems:
+                        break
+                    continue
+                _note_zone(zone_notes, checked)
+                buffer.append(checked)
+                if len(buffer) >= CHUNK:
+                    batch.stage(buffer)
+                    buffer = []
+                    if on_progress:
+                        on_progress(total)
+            if outcome.more_problems:
+                break
         if buffer:
             batch.stage(buffer)
         if on_progress:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from cobro.domain.accounts import Creditor
 from cobro.domain.events import AuditEvent, EventKind
@@ -52,4 +52,21 @@ class AccountImportBatch(Protocol):
 
     def merge(self, full_snapshot: bool, at: datetime) -> ImportCounts:
         """Creates or updates debtors, accounts and invoices from the staged rows; settles the missing."""
+        ...
+
+
+# Turns a chunk of valid rows into what the batch writes; picklable, so worker processes can run it.
+RowEncoder = Callable[[Sequence[AccountRow]], Any]
+
+
+@runtime_checkable
+class EncodedStaging(Protocol):
+    """A batch that can take rows already encoded for its database (encoded where they were validated)."""
+
+    def row_encoder(self) -> RowEncoder:
+        """A module-level function encoding a chunk of rows exactly as stage() would write them."""
+        ...
+
+    def stage_encoded(self, payload: Any) -> None:
+        """Writes one chunk made by row_encoder(); the same as stage() on the rows it was made from."""
         ...

@@ -47,12 +47,15 @@ def _parse(raw: str, country: str) -> Phone | str:
     if region is None or kind == phonenumbers.PhoneNumberType.UNKNOWN:
         return f"not a valid phone number for {country}"
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if phonenumbers.is_number_type_geographical(kind, number.country_code):
-        found = phone_timezones.time_zones_for_geographical_number(number)
+    code = number.country_code or 0  # parse sets it on every number it returns
+    found: tuple[str, ...]
+    if phonenumbers.is_number_type_geographical(kind, code):
+        found = tuple(phone_timezones.time_zones_for_geographical_number(number))
     else:  # the zones of the calling code, whatever the number: look them up once per code
-        found = _CODE_ZONES.get(number.country_code)
-        if found is None:
-            found = _CODE_ZONES[number.country_code] = phone_timezones.time_zones_for_number(number)
+        cached = _CODE_ZONES.get(code)
+        if cached is None:
+            cached = _CODE_ZONES[code] = tuple(phone_timezones.time_zones_for_number(number))
+        found = cached
     zones = tuple(z for z in found if z != _UNKNOWN_ZONE)
     return Phone(e164=e164, region=region, zones=zones)
 

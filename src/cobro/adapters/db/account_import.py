@@ -7,7 +7,8 @@ so a rollback leaves no trace of a rejected file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,6 +22,10 @@ _COLUMNS = (
     "due_date", "language", "time_zone", "time_zone_source", "time_zone_candidates", "email", "issued_on",
     "payment_link", "consent_method", "consent_at", "consent_source", "national_id", "birth_date",
 )  # fmt: skip
+
+# SQLite's page cache for an import, in KiB (negative: a size, not a page count): about 64 MB for the staged
+# rows and as much for the tables they merge into, well inside the import's memory budget.
+_SQLITE_CACHE_KIB = -65536
 
 _STAGING_DDL = """
 CREATE TEMPORARY TABLE import_rows (
@@ -95,11 +100,22 @@ class SqlAccountImportBatch:
         self._timestamp = "TIMESTAMPTZ" if self._postgres else "TIMESTAMP"
         self._indexed = False
         on_commit = "ON COMMIT DROP" if self._postgres else ""
+        if not self._postgres:  # the set-based checks and merge read the staged rows many times: cache them
+            connection.exec_driver_sql(f"PRAGMA temp.cache_size = {_SQLITE_CACHE_KIB}")
+            connection.exec_driver_sql(f"PRAGMA main.cache_size = {_SQLITE_CACHE_KIB}")
         connection.exec_driver_sql("DROP TABLE IF EXISTS import_rows")
         connection.exec_driver_sql(_STAGING_DDL.format(timestamp=self._timestamp, on_commit=on_commit))
 
     def stage(self, rows: Sequence[AccountRow]) -> None:
         """Writes valid rows to the staging table (COPY on PostgreSQL, one executemany on SQLite)."""
+        self.stage_encoded(self.row_encoder()(rows))
+
+    def row_encoder(self) -> Callable[[Sequence[AccountRow]], Any]:
+        """The function that turns rows into what stage_encoded() writes (run it where rows are validated)."""
+        return _copy_text if self._postgres else _sqlite_rows
+
+    def stage_encoded(self, payload: Any) -> None:
+        """Writes one chunk of rows made by row_encoder(): COPY text on PostgreSQL, parameter tuples on SQLite."""
         if self._postgres:
             raw = self._connection.connection.driver_connection
             assert raw is not None
@@ -107,13 +123,11 @@ class SqlAccountImportBatch:
                 raw.cursor() as cursor,
                 cursor.copy(f"COPY import_rows ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
             ):
-                for row in rows:
-                    copy.write_row(tuple(getattr(row, name) for name in _COLUMNS))
+                copy.write(payload)
             return
         marks = ", ".join("?" for _ in _COLUMNS)
         self._connection.exec_driver_sql(
-            f"INSERT INTO import_rows ({', '.join(_COLUMNS)}) VALUES ({marks})",
-            [tuple(_sqlite_value(getattr(row, name)) for name in _COLUMNS) for row in rows],
+            f"INSERT INTO import_rows ({', '.join(_COLUMNS)}) VALUES ({marks})", payload
         )
 
     def cross_row_problems(self, limit: int) -> list[RowProblem]:
@@ -160,32 +174,29 @@ class SqlAccountImportBatch:
         at: datetime,
         insert_only: tuple[str, ...] = (),
     ) -> tuple[int, int]:
-        """Counts then applies an INSERT ... ON CONFLICT DO UPDATE; returns (created, updated)."""
-        on = " AND ".join(f"t.{k} = n.{k}" for k in key)
-        changed = " OR ".join(
-            f"t.{col} IS DISTINCT FROM {expr.format(new='n', old='t')}" for col, expr in fields
-        )
-        created = self._scalar(
-            f"SELECT COUNT(*) FROM ({source}) n WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} t WHERE t.creditor_id = :creditor AND {on})"
-        )
-        updated = self._scalar(
-            f"SELECT COUNT(*) FROM ({source}) n JOIN {table} t ON t.creditor_id = :creditor AND {on} "
-            f"WHERE {changed}"
-        )
+        """Applies an INSERT ... ON CONFLICT DO UPDATE that writes only what changed; returns (created, updated).
+
+        The statement's row count is created + updated (rows left as they were are not counted, on SQLite as
+        on PostgreSQL); the created rows are the creditor's rows with an id above the largest before it.
+        """
         columns = [*key, *insert_only, *(col for col, _ in fields)]
         sets = ", ".join(f"{col} = {expr.format(new='excluded', old=table)}" for col, expr in fields)
         differs = " OR ".join(
             f"{table}.{col} IS DISTINCT FROM {expr.format(new='excluded', old=table)}" for col, expr in fields
         )
-        self._execute(
+        before = self._scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        result = self._execute(
             f"INSERT INTO {table} (creditor_id, {', '.join(columns)}, created_at, updated_at) "
             f"SELECT :creditor, {', '.join('n.' + c for c in columns)}, :now, :now FROM ({source}) n WHERE true "
             f"ON CONFLICT (creditor_id, {', '.join(key)}) DO UPDATE SET {sets}, updated_at = :now "
             f"WHERE {differs}",
             at,
         )
-        return created, updated
+        written = int(result.rowcount)
+        created = self._scalar(
+            f"SELECT COUNT(*) FROM {table} WHERE creditor_id = :creditor AND id > {int(before)}"
+        )
+        return created, written - created
 
     def _settle_missing(self, at: datetime) -> int:
         """Marks open invoices missing from a full snapshot as settled outside Cobro, with an audit event each."""
@@ -209,10 +220,13 @@ class SqlAccountImportBatch:
     def _index(self) -> None:
         if self._indexed:
             return
-        for column in ("phone", "account_ref", "invoice_ref"):
-            self._connection.exec_driver_sql(f"CREATE INDEX import_rows_{column} ON import_rows ({column})")
-        if self._postgres:
+        if self._postgres:  # hash joins need no index on the staged rows, only their statistics
             self._connection.exec_driver_sql("ANALYZE import_rows")
+        else:
+            for column in ("phone", "account_ref", "invoice_ref"):
+                self._connection.exec_driver_sql(
+                    f"CREATE INDEX import_rows_{column} ON import_rows ({column})"
+                )
         self._indexed = True
 
     def _execute(self, sql: str, at: datetime | None = None) -> Any:
@@ -289,3 +303,64 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def _sqlite_rows(rows: Sequence[AccountRow]) -> list[tuple[Any, ...]]:
+    """Parameter tuples for the staging INSERT, in _COLUMNS order (dates as ISO text, times as naive UTC)."""
+    day, moment = _sqlite_day, _sqlite_value
+    return [
+        (
+            r.line, r.account_ref, r.debtor_name, r.phone, r.country, r.invoice_ref, r.amount_minor, r.currency,
+            day(r.due_date), r.language, r.time_zone, r.time_zone_source, r.time_zone_candidates, r.email,
+            day(r.issued_on), r.payment_link, r.consent_method, moment(r.consent_at), r.consent_source,
+            r.national_id, day(r.birth_date),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def _sqlite_day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# COPY's text format: tab-separated, \N for NULL, backslash escapes for the characters that would break a line.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_text(rows: Sequence[AccountRow]) -> str:
+    """The rows as COPY text lines, in _COLUMNS order (what psycopg's write_row would send)."""
+    lines = []
+    for r in rows:
+        strings = (
+            r.account_ref, r.debtor_name, r.phone, r.country, r.invoice_ref, r.currency, r.language, r.time_zone,
+            r.time_zone_source, r.time_zone_candidates, r.email or "", r.payment_link or "",
+            r.consent_method or "", r.consent_source or "", r.national_id or "",
+        )  # fmt: skip
+        if _COPY_SPECIAL.search("".join(strings)):  # rare: escape field by field
+            lines.append("\t".join([_copy_field(getattr(r, name)) for name in _COLUMNS]))
+            continue
+        fields = [
+            str(r.line), r.account_ref, r.debtor_name, r.phone, r.country, r.invoice_ref, str(r.amount_minor),
+            r.currency, r.due_date.isoformat(), r.language, r.time_zone, r.time_zone_source,
+            r.time_zone_candidates, r.email, r.issued_on, r.payment_link, r.consent_method, r.consent_at,
+            r.consent_source, r.national_id, r.birth_date,
+        ]  # fmt: skip
+        for i in range(13, 21):  # the optional columns: NULL, text, date or time
+            value = fields[i]
+            if value is None:
+                fields[i] = "\\N"
+            elif not isinstance(value, str):
+                fields[i] = value.isoformat()
+        lines.append("\t".join(fields))  # type: ignore[arg-type]
+    return "".join(line + "\n" for line in lines)
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
