@@ -48,3 +48,34 @@ def test_a_creditor_with_bad_fields_is_refused(uow_factory, clock, field, value,
     with pytest.raises(InvalidInput, match=message):
         add_creditor(uow_factory, clock, **fields)
     assert list_creditors(uow_factory) == []
+
+
+def test_an_account_cannot_point_at_another_creditors_debtor(engine, uow_factory, clock):
+    from sqlalchemy.exc import IntegrityError
+
+    from cobro.adapters.db.tables import accounts, debtors
+
+    one = add_creditor(uow_factory, clock, slug="one", name="One", country="ES", currency="EUR")
+    two = add_creditor(uow_factory, clock, slug="two", name="Two", country="ES", currency="EUR")
+    now = clock.now()
+    with engine.begin() as connection:
+        debtor_id = connection.execute(
+            insert(debtors)
+            .values(
+                creditor_id=one.id, name="Ana", phone="+34612345678", country="ES", language="es",
+                time_zone="Europe/Madrid", time_zone_source="file", time_zone_candidates="Europe/Madrid",
+                created_at=now, updated_at=now,
+            )
+            .returning(debtors.c.id)
+        ).scalar_one()  # fmt: skip
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(
+            insert(accounts).values(
+                creditor_id=two.id,
+                debtor_id=debtor_id,
+                reference="A-1",
+                currency="EUR",
+                created_at=now,
+                updated_at=now,
+            )
+        )

@@ -13,7 +13,9 @@ junk = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
 
 
 @settings(max_examples=300, deadline=None)
-@given(column=st.sampled_from(CANONICAL_COLUMNS), value=junk, locale=st.sampled_from([None, "es_MX", "pt_BR"]))
+@given(
+    column=st.sampled_from(CANONICAL_COLUMNS), value=junk, locale=st.sampled_from([None, "es_MX", "pt_BR"])
+)
 def test_any_text_in_any_column_gives_a_row_or_named_problems(column, value, locale):
     result = RowValidator(CREDITOR, locale=locale).validate(5, account_row(**{column: value}))
     if isinstance(result, AccountRow):

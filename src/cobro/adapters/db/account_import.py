@@ -174,29 +174,30 @@ class SqlAccountImportBatch:
         at: datetime,
         insert_only: tuple[str, ...] = (),
     ) -> tuple[int, int]:
-        """Applies an INSERT ... ON CONFLICT DO UPDATE that writes only what changed; returns (created, updated).
+        """Updates the stored rows where something differs, then inserts the new ones; (created, updated).
 
-        The statement's row count is created + updated (rows left as they were are not counted, on SQLite as
-        on PostgreSQL); the created rows are the creditor's rows with an id above the largest before it.
+        Two plain statements instead of INSERT ... ON CONFLICT: PostgreSQL's speculative insertion costs
+        about a third more per row. The unique constraints still guard against a concurrent import of the
+        same keys: the later one fails on them and rolls back whole.
         """
-        columns = [*key, *insert_only, *(col for col, _ in fields)]
-        sets = ", ".join(f"{col} = {expr.format(new='excluded', old=table)}" for col, expr in fields)
+        on = " AND ".join(f"t.{k} = n.{k}" for k in key)
+        sets = ", ".join(f"{col} = {expr.format(new='n', old='t')}" for col, expr in fields)
         differs = " OR ".join(
-            f"{table}.{col} IS DISTINCT FROM {expr.format(new='excluded', old=table)}" for col, expr in fields
+            f"t.{col} IS DISTINCT FROM {expr.format(new='n', old='t')}" for col, expr in fields
         )
-        before = self._scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-        result = self._execute(
-            f"INSERT INTO {table} (creditor_id, {', '.join(columns)}, created_at, updated_at) "
-            f"SELECT :creditor, {', '.join('n.' + c for c in columns)}, :now, :now FROM ({source}) n WHERE true "
-            f"ON CONFLICT (creditor_id, {', '.join(key)}) DO UPDATE SET {sets}, updated_at = :now "
-            f"WHERE {differs}",
+        updated = self._execute(
+            f"UPDATE {table} AS t SET {sets}, updated_at = :now FROM ({source}) AS n "
+            f"WHERE t.creditor_id = :creditor AND {on} AND ({differs})",
             at,
-        )
-        written = int(result.rowcount)
-        created = self._scalar(
-            f"SELECT COUNT(*) FROM {table} WHERE creditor_id = :creditor AND id > {int(before)}"
-        )
-        return created, written - created
+        ).rowcount
+        columns = [*key, *insert_only, *(col for col, _ in fields)]
+        created = self._execute(
+            f"INSERT INTO {table} (creditor_id, {', '.join(columns)}, created_at, updated_at) "
+            f"SELECT :creditor, {', '.join('n.' + c for c in columns)}, :now, :now FROM ({source}) AS n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.creditor_id = :creditor AND {on})",
+            at,
+        ).rowcount
+        return int(created), int(updated)
 
     def _settle_missing(self, at: datetime) -> int:
         """Marks open invoices missing from a full snapshot as settled outside Cobro, with an audit event each."""

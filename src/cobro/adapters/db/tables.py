@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -70,27 +71,35 @@ debtors = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("creditor_id", "phone", name="uq_debtors_creditor_phone"),
+    UniqueConstraint("id", "creditor_id", name="uq_debtors_id_creditor"),
 )
 
 accounts = Table(
     "accounts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("creditor_id", ForeignKey("creditors.id"), nullable=False),
-    Column("debtor_id", ForeignKey("debtors.id"), nullable=False, index=True),
+    Column("creditor_id", Integer, nullable=False),
+    Column("debtor_id", Integer, nullable=False, index=True),
     Column("reference", String(200), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("creditor_id", "reference", name="uq_accounts_creditor_reference"),
+    UniqueConstraint("id", "creditor_id", name="uq_accounts_id_creditor"),
+    # One check gives both: the debtor exists and belongs to the same creditor (tenants never mix).
+    ForeignKeyConstraint(
+        ["debtor_id", "creditor_id"],
+        ["debtors.id", "debtors.creditor_id"],
+        name="fk_accounts_debtor_creditor",
+    ),
 )
 
 invoices = Table(
     "invoices",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("creditor_id", ForeignKey("creditors.id"), nullable=False),
-    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("creditor_id", Integer, nullable=False),
+    Column("account_id", Integer, nullable=False, index=True),
     Column("reference", String(200), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
@@ -103,6 +112,11 @@ invoices = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("creditor_id", "reference", name="uq_invoices_creditor_reference"),
+    ForeignKeyConstraint(
+        ["account_id", "creditor_id"],
+        ["accounts.id", "accounts.creditor_id"],
+        name="fk_invoices_account_creditor",
+    ),
     Index("ix_invoices_status_due_date", "status", "due_date"),
 )
 
@@ -110,8 +124,8 @@ payments = Table(
     "payments",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("creditor_id", ForeignKey("creditors.id"), nullable=False),
-    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("creditor_id", Integer, nullable=False),
+    Column("account_id", Integer, nullable=False, index=True),
     Column("invoice_id", ForeignKey("invoices.id")),
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -120,6 +134,11 @@ payments = Table(
     Column("external_id", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("creditor_id", "source", "external_id", name="uq_payments_creditor_source_external_id"),
+    ForeignKeyConstraint(
+        ["account_id", "creditor_id"],
+        ["accounts.id", "accounts.creditor_id"],
+        name="fk_payments_account_creditor",
+    ),
 )
 
 # Append-only: triggers created by the migration refuse UPDATE and DELETE on this table.

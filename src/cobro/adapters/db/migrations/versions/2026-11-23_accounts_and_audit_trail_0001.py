@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 13:18:42.738704
+Create Date: 2026-11-23 14:06:46.528725
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "creditors",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -61,6 +60,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_debtors")),
         sa.UniqueConstraint("creditor_id", "phone", name="uq_debtors_creditor_phone"),
+        sa.UniqueConstraint("id", "creditor_id", name="uq_debtors_id_creditor"),
     )
     op.create_table(
         "accounts",
@@ -72,11 +72,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["creditor_id"], ["creditors.id"], name=op.f("fk_accounts_creditor_id_creditors")
+            ["debtor_id", "creditor_id"],
+            ["debtors.id", "debtors.creditor_id"],
+            name="fk_accounts_debtor_creditor",
         ),
-        sa.ForeignKeyConstraint(["debtor_id"], ["debtors.id"], name=op.f("fk_accounts_debtor_id_debtors")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("creditor_id", "reference", name="uq_accounts_creditor_reference"),
+        sa.UniqueConstraint("id", "creditor_id", name="uq_accounts_id_creditor"),
     )
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_accounts_debtor_id"), ["debtor_id"], unique=False)
@@ -123,10 +125,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_invoices_account_id_accounts")
-        ),
-        sa.ForeignKeyConstraint(
-            ["creditor_id"], ["creditors.id"], name=op.f("fk_invoices_creditor_id_creditors")
+            ["account_id", "creditor_id"],
+            ["accounts.id", "accounts.creditor_id"],
+            name="fk_invoices_account_creditor",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoices")),
         sa.UniqueConstraint("creditor_id", "reference", name="uq_invoices_creditor_reference"),
@@ -148,10 +149,9 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_payments_account_id_accounts")
-        ),
-        sa.ForeignKeyConstraint(
-            ["creditor_id"], ["creditors.id"], name=op.f("fk_payments_creditor_id_creditors")
+            ["account_id", "creditor_id"],
+            ["accounts.id", "accounts.creditor_id"],
+            name="fk_payments_account_creditor",
         ),
         sa.ForeignKeyConstraint(
             ["invoice_id"], ["invoices.id"], name=op.f("fk_payments_invoice_id_invoices")
@@ -163,7 +163,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_account_id"), ["account_id"], unique=False)
-
     _forbid_audit_changes()
 
 
@@ -196,7 +195,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
-
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payments_account_id"))
 
