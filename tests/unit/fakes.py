@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Self
 
@@ -49,8 +48,11 @@ class FakeImportBatch:
         self.store = store
         self.rows: list[AccountRow] = []
 
-    def stage(self, rows: Sequence[AccountRow]) -> None:
-        self.rows.extend(rows)
+    def row_encoder(self):
+        return list
+
+    def stage_encoded(self, payload: list[AccountRow]) -> None:
+        self.rows.extend(payload)
 
     def cross_row_problems(self, limit: int) -> list[RowProblem]:
         return list(self.store.cross_row_problems)[:limit]

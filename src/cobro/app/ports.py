@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from cobro.domain.accounts import Creditor
 from cobro.domain.events import AuditEvent, EventKind
@@ -39,11 +39,21 @@ class EventLog(Protocol):
         ...
 
 
+# Turns a chunk of valid rows into what a batch writes (COPY text, parameter tuples); module-level, so
+# worker processes can run it.
+RowEncoder = Callable[[Sequence[AccountRow]], Any]
+
+
 class AccountImportBatch(Protocol):
     """One import in progress: rows are staged, checked across the whole file, then merged at once."""
 
-    def stage(self, rows: Sequence[AccountRow]) -> None:
-        """Keeps valid rows aside (not yet visible) until the whole file has been read."""
+    def row_encoder(self) -> RowEncoder:
+        """A picklable function turning a chunk of valid rows into what stage_encoded() writes; it runs
+        where the rows are validated, possibly in another process."""
+        ...
+
+    def stage_encoded(self, payload: Any) -> None:
+        """Keeps one encoded chunk of valid rows aside (not yet visible) until the whole file is read."""
         ...
 
     def cross_row_problems(self, limit: int) -> list[RowProblem]:
@@ -52,21 +62,4 @@ class AccountImportBatch(Protocol):
 
     def merge(self, full_snapshot: bool, at: datetime) -> ImportCounts:
         """Creates or updates debtors, accounts and invoices from the staged rows; settles the missing."""
-        ...
-
-
-# Turns a chunk of valid rows into what the batch writes; picklable, so worker processes can run it.
-RowEncoder = Callable[[Sequence[AccountRow]], Any]
-
-
-@runtime_checkable
-class EncodedStaging(Protocol):
-    """A batch that can take rows already encoded for its database (encoded where they were validated)."""
-
-    def row_encoder(self) -> RowEncoder:
-        """A module-level function encoding a chunk of rows exactly as stage() would write them."""
-        ...
-
-    def stage_encoded(self, payload: Any) -> None:
-        """Writes one chunk made by row_encoder(); the same as stage() on the rows it was made from."""
         ...

@@ -106,10 +106,6 @@ class SqlAccountImportBatch:
         connection.exec_driver_sql("DROP TABLE IF EXISTS import_rows")
         connection.exec_driver_sql(_STAGING_DDL.format(timestamp=self._timestamp, on_commit=on_commit))
 
-    def stage(self, rows: Sequence[AccountRow]) -> None:
-        """Writes valid rows to the staging table (COPY on PostgreSQL, one executemany on SQLite)."""
-        self.stage_encoded(self.row_encoder()(rows))
-
     def row_encoder(self) -> Callable[[Sequence[AccountRow]], Any]:
         """The function that turns rows into what stage_encoded() writes (run it where rows are validated)."""
         return _copy_text if self._postgres else _sqlite_rows
