@@ -1,7 +1,7 @@
 """Account import on the database: stage rows in a temporary table, check them as a set, merge them at once.
 
 Set-based SQL keeps memory flat whatever the file size and runs the same on SQLite and PostgreSQL
-(both speak INSERT ... ON CONFLICT and IS DISTINCT FROM). Everything happens in the caller's transaction,
+(both speak UPDATE ... FROM, INSERT ... SELECT ... WHERE NOT EXISTS and IS DISTINCT FROM). Everything happens in the caller's transaction,
 so a rollback leaves no trace of a rejected file.
 """
 
@@ -137,7 +137,8 @@ class SqlAccountImportBatch:
         return problems[:limit] if len(problems) > limit else problems
 
     def merge(self, full_snapshot: bool, at: datetime) -> ImportCounts:
-        """Upserts debtors, then accounts, then invoices; with a full snapshot settles the missing ones."""
+        """Writes debtors, then accounts, then invoices (changed rows updated, new ones inserted); with a full
+        snapshot settles the open invoices missing from the file."""
         self._index()
         rows = self._scalar("SELECT COUNT(*) FROM import_rows")
         debtors = self._upsert("debtors", ("phone",), _DEBTOR_SOURCE, _DEBTOR_FIELDS, at)
