@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Self
 
@@ -15,7 +16,7 @@ class FakeCreditors:
         self.items: dict[str, Creditor] = {}
 
     def add(self, creditor: Creditor) -> Creditor:
-        stored = _with_id(creditor, len(self.items) + 1)
+        stored = replace(creditor, id=len(self.items) + 1)
         self.items[creditor.slug] = stored
         return stored
 
@@ -24,12 +25,6 @@ class FakeCreditors:
 
     def list(self) -> list[Creditor]:
         return sorted(self.items.values(), key=lambda c: c.slug)
-
-
-def _with_id(creditor: Creditor, new_id: int) -> Creditor:
-    from dataclasses import replace
-
-    return replace(creditor, id=new_id)
 
 
 class FakeEvents:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Any
 
@@ -149,7 +149,7 @@ def import_accounts(
                 occurred_at=clock.now(),
                 actor=actor,
                 creditor_id=creditor.id,
-                data={"source": source_name, "full_snapshot": full_snapshot, **_counts(outcome.counts)},
+                data={"source": source_name, "full_snapshot": full_snapshot, **asdict(outcome.counts)},
             )
         )
         uow.commit()
@@ -161,10 +161,6 @@ def _keep(outcome: ImportOutcome, problems: list[RowProblem], limit: int) -> Non
     room = max(limit - len(outcome.problems), 0)
     outcome.problems.extend(problems[:room])
     outcome.more_problems += max(len(problems) - room, 0)
-
-
-def _counts(counts: ImportCounts) -> dict[str, int]:
-    return {name: getattr(counts, name) for name in counts.__dataclass_fields__}
 
 
 def _record_rejection(

@@ -305,7 +305,7 @@ def _sqlite_value(value: Any) -> Any:
 
 def _sqlite_rows(rows: Sequence[AccountRow]) -> list[tuple[Any, ...]]:
     """Parameter tuples for the staging INSERT, in _COLUMNS order (dates as ISO text, times as naive UTC)."""
-    day, moment = _sqlite_day, _sqlite_value
+    day = moment = _sqlite_value
     return [
         (
             r.line, r.account_ref, r.debtor_name, r.phone, r.country, r.invoice_ref, r.amount_minor, r.currency,
@@ -315,10 +315,6 @@ def _sqlite_rows(rows: Sequence[AccountRow]) -> list[tuple[Any, ...]]:
         )
         for r in rows
     ]  # fmt: skip
-
-
-def _sqlite_day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 # COPY's text format: tab-separated, \N for NULL, backslash escapes for the characters that would break a line.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,20 +28,26 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def current_revision(url: str) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
-    from alembic.runtime.migration import MigrationContext
-
     from cobro.adapters.db.engine import make_engine
 
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return revision_of(connection)
     finally:
         engine.dispose()
 
 
+def revision_of(connection: Connection) -> str | None:
+    """The revision of the database behind an open connection, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@cache
 def head_revision() -> str | None:
-    """The newest revision the code ships."""
+    """The newest revision the code ships (read once: it cannot change while the process runs)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -50,7 +50,7 @@ def accounts(
     try:
         source = open_accounts_csv(file, mapping, max_bytes=c.settings.import_max_bytes)
         workers = c.settings.import_workers if file.stat().st_size > 2_000_000 else 1
-        with _progress(file.stat().st_size, len(source.header)) as on_progress:
+        with _progress(file.stat().st_size) as on_progress:
             outcome = import_accounts(
                 c.uow_factory,
                 c.clock,
@@ -94,7 +94,7 @@ def _report(outcome: ImportOutcome, name: str, creditor: str) -> None:
 
 
 @contextmanager
-def _progress(size: int, _columns: int) -> Iterator[Callable[[int], None] | None]:
+def _progress(size: int) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on a terminal for big files; nothing otherwise."""
     if not sys.stderr.isatty() or size < 1_000_000:
         yield None

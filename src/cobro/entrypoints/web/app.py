@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Litestar, MediaType, get
 from litestar.datastructures import State
 from litestar.response import Response
-from sqlalchemy import text
 
 from cobro import __version__
 from cobro.adapters.db import migrate
@@ -26,8 +25,7 @@ def readyz(state: State) -> Response[dict[str, Any]]:
     container: Container = state.container
     try:
         with container.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        revision = migrate.current_revision(container.settings.database_url)
+            revision = migrate.revision_of(connection)  # one query on the pooled engine proves both
     except Exception as exc:  # readiness reports any database failure as 'not ready'
         return Response({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
     head = migrate.head_revision()
