@@ -33,3 +33,21 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8900",
         description="Graph API base URL: the sandbox, or https://graph.facebook.com.",
     )
+    whatsapp_api_version: str = Field(default="v23.0", description="Graph API version in every path.")
+    whatsapp_access_token: SecretStr = Field(
+        default=SecretStr("sandbox-access-token"), description="System-user access token (Bearer)."
+    )
+    whatsapp_phone_number_id: str = Field(
+        default="1090000000000001", description="The business phone number id that sends."
+    )
+    whatsapp_waba_id: str = Field(
+        default="1020000000000001", description="The WhatsApp Business Account id (templates live there)."
+    )
+    whatsapp_app_secret: SecretStr = Field(
+        default=SecretStr("sandbox-app-secret"),
+        description="The Meta app secret; signs webhook deliveries (X-Hub-Signature-256).",
+    )
+    whatsapp_verify_token: SecretStr = Field(
+        default=SecretStr("sandbox-verify-token"),
+        description="Token Meta echoes in the webhook verification handshake.",
+    )
