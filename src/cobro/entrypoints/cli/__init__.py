@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from cobro.domain.errors import CobroError
-from cobro.entrypoints.cli import creditors, database, demo, imports, server
+from cobro.entrypoints.cli import creditors, database, demo, imports, sandbox, server
 from cobro.entrypoints.cli.context import state
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(creditors.app, name="creditor")
 app.add_typer(imports.app, name="import")
 app.add_typer(demo.app, name="demo")
 app.command("serve")(server.serve)
+app.command("sandbox")(sandbox.run)
 
 
 @app.callback()
