@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     whatsapp_waba_id: str = Field(
         default="1020000000000001", description="The WhatsApp Business Account id (templates live there)."
     )
+    whatsapp_app_id: str = Field(
+        default="1210000000000001", description="The Meta app id (its webhook subscription lives there)."
+    )
     whatsapp_app_secret: SecretStr = Field(
         default=SecretStr("sandbox-app-secret"),
         description="The Meta app secret; signs webhook deliveries (X-Hub-Signature-256).",

@@ -31,3 +31,8 @@ def test_log_events_never_carry_phones_names_amounts_or_secrets_in_clear():
     assert event["debtor_name"] == "J••• P••••"
     assert "1500" not in event["amount"]
     assert event["access_token"] == "[secret]"
+
+
+def test_the_timestamp_structlog_adds_is_not_mistaken_for_a_phone():
+    event = mask_personal_data(None, "info", {"event": "ok", "timestamp": "2026-11-23T15:03:16.115768Z"})
+    assert event["timestamp"] == "2026-11-23T15:03:16.115768Z"

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from cobro.domain.accounts import Creditor
 from cobro.domain.events import AuditEvent, EventKind
 from cobro.domain.imports import AccountRow, ImportCounts, RowProblem
+from cobro.domain.messaging import (
+    DebtorLink,
+    StatusUpdate,
+    TemplateStatusUpdate,
+    WebhookContents,
+    WebhookDelivery,
+    WhatsAppMessage,
+)
 
 
 class CreditorRepository(Protocol):
@@ -32,6 +40,10 @@ class EventLog(Protocol):
 
     def append(self, event: AuditEvent) -> None:
         """Appends one event; events are never changed or removed."""
+        ...
+
+    def append_many(self, events: Sequence[AuditEvent]) -> None:
+        """Appends several events at once, in order."""
         ...
 
     def recent(self, kind: EventKind | None = None, limit: int = 100) -> list[AuditEvent]:
@@ -62,4 +74,83 @@ class AccountImportBatch(Protocol):
 
     def merge(self, full_snapshot: bool, at: datetime) -> ImportCounts:
         """Creates or updates debtors, accounts and invoices from the staged rows; settles the missing."""
+        ...
+
+
+# Reads one raw webhook body into what it reports; raises an InvalidInput subclass on a bad shape. The
+# adapter's parser is passed in by the entrypoint, so use cases stay free of the payload format.
+WebhookParser = Callable[[bytes], WebhookContents]
+
+
+class WebhookDeliveryRepository(Protocol):
+    """Webhook deliveries stored raw, claimed by one worker at a time, marked once applied."""
+
+    def add(self, raw_body: bytes, received_at: datetime) -> int:
+        """Stores a delivery's body exactly as received; returns its id."""
+        ...
+
+    def claim(
+        self, now: datetime, lease_until: datetime, limit: int, ids: Collection[int] | None = None
+    ) -> list[WebhookDelivery]:
+        """Leases up to `limit` unprocessed deliveries whose lease has run out (only those in `ids` when
+        given), oldest first, so no other worker takes them before `lease_until`; counts the attempt."""
+        ...
+
+    def mark_processed(self, delivery_id: int, at: datetime) -> bool:
+        """Marks a delivery processed; False when it already was (another worker finished it first)."""
+        ...
+
+    def record_failure(self, delivery_id: int, error: str, retry_at: datetime) -> None:
+        """Keeps the error of a failed attempt; the delivery is claimable again from `retry_at`."""
+        ...
+
+
+class WhatsAppMessageRepository(Protocol):
+    """Messages, one per wamid, and the debtors they belong to."""
+
+    def add_absent(self, messages: Sequence[WhatsAppMessage], at: datetime) -> set[str]:
+        """Inserts the messages whose wamid is not stored yet; returns the wamids it inserted."""
+        ...
+
+    def record_outbound(self, message: WhatsAppMessage, at: datetime) -> None:
+        """Stores an outbound message; when its statuses arrived first and made a status-only row, fills that
+        row in and keeps the status it reached."""
+        ...
+
+    def get(self, wamid: str) -> WhatsAppMessage | None:
+        """The message with this wamid, or None."""
+        ...
+
+    def links(self, wamids: Collection[str]) -> dict[str, DebtorLink]:
+        """The debtor of each stored message that has one, by wamid."""
+        ...
+
+    def advance(self, updates: Sequence[StatusUpdate]) -> None:
+        """Moves each outbound message to the update's status where that is causally later, never back."""
+        ...
+
+    def debtor_links(self, wa_ids: Collection[str]) -> dict[str, DebtorLink]:
+        """For each wa_id whose phone (`+` + wa_id) belongs to exactly one debtor, that debtor."""
+        ...
+
+
+class MessageStatusRepository(Protocol):
+    """Every status reported for a wamid, once per (wamid, status), known message or not."""
+
+    def add_absent(self, statuses: Sequence[StatusUpdate], received_at: datetime) -> list[StatusUpdate]:
+        """Stores the statuses not stored yet; returns those it stored."""
+        ...
+
+    def for_wamid(self, wamid: str) -> list[StatusUpdate]:
+        """Every status stored for one wamid."""
+        ...
+
+
+class TemplateReviewRepository(Protocol):
+    """Template review results, once per (template, event, time)."""
+
+    def add_absent(
+        self, updates: Sequence[TemplateStatusUpdate], received_at: datetime
+    ) -> list[TemplateStatusUpdate]:
+        """Stores the review results not stored yet; returns those it stored."""
         ...

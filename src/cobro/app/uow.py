@@ -5,7 +5,15 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
-from cobro.app.ports import AccountImportBatch, CreditorRepository, EventLog
+from cobro.app.ports import (
+    AccountImportBatch,
+    CreditorRepository,
+    EventLog,
+    MessageStatusRepository,
+    TemplateReviewRepository,
+    WebhookDeliveryRepository,
+    WhatsAppMessageRepository,
+)
 
 
 class UnitOfWork(Protocol):
@@ -13,6 +21,10 @@ class UnitOfWork(Protocol):
 
     creditors: CreditorRepository
     events: EventLog
+    deliveries: WebhookDeliveryRepository
+    messages: WhatsAppMessageRepository
+    statuses: MessageStatusRepository
+    template_reviews: TemplateReviewRepository
 
     def __enter__(self) -> Self: ...
 

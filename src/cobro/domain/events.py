@@ -25,6 +25,7 @@ class EventKind(enum.StrEnum):
     PAYMENT_RECEIVED = "payment.received"
     CONSENT_RECORDED = "consent.recorded"
     OPT_OUT_RECORDED = "opt_out.recorded"
+    TEMPLATE_REVIEWED = "template.reviewed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -75,17 +76,12 @@ class SqlEventLog:
 
     def append(self, event: AuditEvent) -> None:
         """Appends one event."""
-        self._connection.execute(
-            insert(audit_events).values(
-                occurred_at=event.occurred_at,
-                kind=event.kind.value,
-                actor=event.actor,
-                creditor_id=event.creditor_id,
-                account_id=event.account_id,
-                debtor_id=event.debtor_id,
-                data=event.data,
-            )
-        )
+        self._connection.execute(insert(audit_events).values(**_event_values(event)))
+
+    def append_many(self, events: Sequence[AuditEvent]) -> None:
+        """Appends several events in one statement (executemany), in order."""
+        if events:
+            self._connection.execute(insert(audit_events), [_event_values(e) for e in events])
 
     def recent(self, kind: EventKind | None = None, limit: int = 100) -> list[AuditEvent]:
         """The newest events first, optionally of one kind."""
@@ -105,3 +101,15 @@ class SqlEventLog:
             )
             for row in self._connection.execute(query).mappings()
         ]
+
+
+def _event_values(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "occurred_at": event.occurred_at,
+        "kind": event.kind.value,
+        "actor": event.actor,
+        "creditor_id": event.creditor_id,
+        "account_id": event.account_id,
+        "debtor_id": event.debtor_id,
+        "data": event.data,
+    }

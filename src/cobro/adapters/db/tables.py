@@ -11,11 +11,13 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from cobro.adapters.db.types import UTCDateTime
@@ -72,6 +74,8 @@ debtors = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("creditor_id", "phone", name="uq_debtors_creditor_phone"),
     UniqueConstraint("id", "creditor_id", name="uq_debtors_id_creditor"),
+    # Inbound messages are linked to a debtor by phone across creditors: the unique key leads with creditor_id.
+    Index("ix_debtors_phone", "phone"),
 )
 
 accounts = Table(
@@ -155,4 +159,92 @@ audit_events = Table(
     Column("data", JSON, nullable=False),
     Index("ix_audit_events_account_occurred", "account_id", "occurred_at"),
     Index("ix_audit_events_kind_occurred", "kind", "occurred_at"),
+)
+
+# Webhook deliveries exactly as Meta posted them: stored before anything is applied, so nothing is lost
+# when applying fails; processed_at stays NULL until every message and status in the body is applied.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("processed_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_until", UTCDateTime),  # a worker's lease, and the backoff after a failed attempt
+    Column("last_error", Text),
+    Index(
+        "ix_webhook_deliveries_pending",
+        "id",
+        sqlite_where=text("processed_at IS NULL"),
+        postgresql_where=text("processed_at IS NULL"),
+    ),
+)
+
+# One row per wamid, whichever way it travelled; statuses only ever move it forward.
+whatsapp_messages = Table(
+    "whatsapp_messages",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("wamid", String(128), nullable=False, unique=True),
+    Column("direction", String(3), nullable=False),
+    Column("phone_number_id", String(64), nullable=False),
+    Column("wa_id", String(32), index=True),
+    Column("user_id", String(160)),
+    Column("parent_user_id", String(160)),
+    Column("type", String(32), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("context_wamid", String(128)),
+    Column("biz_opaque_callback_data", String(512)),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("status", String(16)),
+    Column("status_at", UTCDateTime),
+    Column("error_code", Integer),
+    Column("error_title", String(200)),
+    Column("creditor_id", Integer),
+    Column("debtor_id", Integer, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["debtor_id", "creditor_id"],
+        ["debtors.id", "debtors.creditor_id"],
+        name="fk_whatsapp_messages_debtor_creditor",
+    ),
+)
+
+# Every status ever reported, once per (wamid, status): a redelivered status is dropped by the key. Kept
+# even when the wamid is unknown, so a status that beats the message row is applied when the row appears.
+whatsapp_statuses = Table(
+    "whatsapp_statuses",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("wamid", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recipient_id", String(32)),
+    Column("recipient_user_id", String(160)),
+    Column("biz_opaque_callback_data", String(512)),
+    Column("error_code", Integer),
+    Column("error_title", String(200)),
+    Column("error_details", Text),
+    Column("pricing", JSON),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("wamid", "status", name="uq_whatsapp_statuses_wamid_status"),
+)
+
+# Template review results, once per (template, event, time): the key makes a redelivery harmless.
+whatsapp_template_events = Table(
+    "whatsapp_template_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("waba_id", String(64), nullable=False),
+    Column("template_id", String(64), nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("reason", Text),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "template_id", "event", "occurred_at", name="uq_whatsapp_template_events_template_event_at"
+    ),
 )

@@ -8,6 +8,12 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 
 from cobro.adapters.db.account_import import SqlAccountImportBatch
+from cobro.adapters.db.messaging import (
+    SqlMessageStatuses,
+    SqlTemplateReviews,
+    SqlWebhookDeliveries,
+    SqlWhatsAppMessages,
+)
 from cobro.adapters.db.repositories import SqlCreditorRepository, SqlEventLog
 from cobro.domain.clock import Clock
 
@@ -25,6 +31,10 @@ class SqlUnitOfWork:
         self._connection.begin()
         self.creditors = SqlCreditorRepository(self._connection, self._clock)
         self.events = SqlEventLog(self._connection)
+        self.deliveries = SqlWebhookDeliveries(self._connection)
+        self.messages = SqlWhatsAppMessages(self._connection)
+        self.statuses = SqlMessageStatuses(self._connection)
+        self.template_reviews = SqlTemplateReviews(self._connection)
         return self
 
     def __exit__(

@@ -27,3 +27,39 @@ def seed(
         f"demo creditor {DEMO_SLUG}: {n.debtors_created} debtors, {n.accounts_created} accounts, "
         f"{n.invoices_created} invoices created ({n.invoices_unchanged} already there)"
     )
+
+
+@app.command("start")
+def start(
+    host: str | None = typer.Option(None, "--host", help="Address Cobro listens on (default COBRO_HOST)."),
+    port: int | None = typer.Option(None, "--port", help="Port Cobro listens on (default COBRO_PORT, 8000)."),
+    sandbox_port: int = typer.Option(8900, "--sandbox-port", help="Port of the WhatsApp sandbox."),
+) -> None:
+    """Starts the WhatsApp sandbox and Cobro side by side, subscribes Cobro's webhook, sends a first template."""
+    import anyio
+
+    from cobro.demo.stack import run_demo_stack
+    from cobro.demo.whatsapp import start_demo_conversation
+
+    c = container()
+    host = host or c.settings.host
+    port = port or c.settings.port
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    # The server and the sandbox are child processes; this process only wires them and sends one template.
+    c.settings.whatsapp_api_base = sandbox
+
+    def after_start() -> None:
+        phone = anyio.run(start_demo_conversation, c, f"http://{host}:{port}/webhooks/whatsapp")
+        out.print(f"Cobro console:    http://{host}:{port}/")
+        out.print(f"Debtor phones:    {sandbox}/phone")
+        if phone:
+            out.print(f"A reminder went to {sandbox}/phone/{phone}: open it, tap a button or write back.")
+        else:
+            out.print("No demo invoice to remind (run `cobro demo seed`); the phone page is ready anyway.")
+
+    try:
+        run_demo_stack(
+            host=host, port=port, sandbox_port=sandbox_port, after_start=after_start, announce=out.print
+        )
+    finally:
+        c.close()

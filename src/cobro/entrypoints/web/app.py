@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Litestar, MediaType, get
@@ -11,6 +12,12 @@ from litestar.response import Response
 from cobro import __version__
 from cobro.adapters.db import migrate
 from cobro.bootstrap import Container
+from cobro.entrypoints.web.webhooks import (
+    WebhookProcessor,
+    process_leftover_deliveries,
+    receive_whatsapp_webhook,
+    verify_whatsapp_webhook,
+)
 
 
 @get("/healthz", media_type=MediaType.JSON, sync_to_thread=False)
@@ -50,8 +57,23 @@ def home() -> str:
 
 def create_app(container: Container) -> Litestar:
     """The web application for one process."""
+    processor = WebhookProcessor(container.uow_factory, container.clock)
+    background: set[asyncio.Task[None]] = set()
+
+    def start_backlog() -> None:
+        # In the background: a long backlog must not hold up startup or readiness.
+        background.add(
+            asyncio.get_running_loop().create_task(process_leftover_deliveries(container, processor))
+        )
+
+    async def stop() -> None:
+        processor.stopping.set()  # a drain stops after the delivery in hand
+        await asyncio.gather(*background)
+        container.close()
+
     return Litestar(
-        route_handlers=[healthz, readyz, home],
-        state=State({"container": container}),
-        on_shutdown=[lambda: container.close()],
+        route_handlers=[healthz, readyz, home, verify_whatsapp_webhook, receive_whatsapp_webhook],
+        state=State({"container": container, "webhook_processor": processor, "background": background}),
+        on_startup=[start_backlog],
+        on_shutdown=[stop],
     )

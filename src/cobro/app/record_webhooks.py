@@ -1,0 +1,330 @@
+"""Use cases for WhatsApp webhooks: store each delivery raw, apply stored deliveries once, record sends.
+
+Storing is one short transaction so the endpoint answers Meta fast; applying happens afterwards, one
+delivery per transaction, and is idempotent by the wamid and (wamid, status) keys: a delivery applied twice,
+or Meta posting the same events twice, changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from cobro.app.ports import WebhookParser
+from cobro.app.uow import UnitOfWork, UnitOfWorkFactory
+from cobro.domain.clock import Clock
+from cobro.domain.errors import InvalidInput
+from cobro.domain.events import AuditEvent, EventKind
+from cobro.domain.messaging import (
+    STATUS_ONLY_TYPE,
+    DebtorLink,
+    Direction,
+    InboundMessage,
+    MessageStatus,
+    StatusUpdate,
+    TemplateStatusUpdate,
+    WebhookContents,
+    WebhookDelivery,
+    WhatsAppMessage,
+    next_status,
+)
+
+ACTOR = "whatsapp"
+_STATUS_EVENTS = {
+    MessageStatus.SENT: EventKind.MESSAGE_SENT,
+    MessageStatus.DELIVERED: EventKind.MESSAGE_DELIVERED,
+    MessageStatus.READ: EventKind.MESSAGE_READ,
+    MessageStatus.FAILED: EventKind.MESSAGE_FAILED,
+}
+_MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """A delivery that could not be applied this time; it stays for a retry."""
+
+    delivery_id: int
+    attempts: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookProcessing:
+    """What one processing run did."""
+
+    claimed: int = 0
+    processed: int = 0
+    messages: int = 0
+    statuses: int = 0
+    template_reviews: int = 0
+    failures: tuple[DeliveryFailure, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    messages: int
+    statuses: int
+    template_reviews: int
+
+
+def store_webhook_delivery(uow_factory: UnitOfWorkFactory, raw_body: bytes, received_at: datetime) -> int:
+    """Stores a delivery's body exactly as received, in one short transaction; returns its id."""
+    with uow_factory() as uow:
+        delivery_id = uow.deliveries.add(raw_body, received_at)
+        uow.commit()
+    return delivery_id
+
+
+def process_webhook_deliveries(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    parse: WebhookParser,
+    *,
+    limit: int = 100,
+    delivery_ids: Sequence[int] | None = None,
+    lease: timedelta = timedelta(minutes=5),
+) -> WebhookProcessing:
+    """Claims up to `limit` stored deliveries (only `delivery_ids` when given) and applies each in its own
+    transaction; a delivery that fails keeps its error and is retried later with backoff, without holding
+    back the others."""
+    now = clock.now()
+    with uow_factory() as uow:
+        claimed = uow.deliveries.claim(now, now + lease, limit, delivery_ids)
+        uow.commit()
+    processed = messages = statuses = templates = 0
+    failures: list[DeliveryFailure] = []
+    for delivery in claimed:
+        try:
+            applied = _apply_delivery(uow_factory, clock, parse, delivery)
+        except Exception as exc:  # any failure is kept on the delivery and reported; the loop goes on
+            error = _describe(exc)
+            with uow_factory() as uow:
+                uow.deliveries.record_failure(delivery.id, error, clock.now() + _backoff(delivery.attempts))
+                uow.commit()
+            failures.append(DeliveryFailure(delivery.id, delivery.attempts, error))
+            continue
+        if applied is not None:
+            processed += 1
+            messages += applied.messages
+            statuses += applied.statuses
+            templates += applied.template_reviews
+    return WebhookProcessing(len(claimed), processed, messages, statuses, templates, tuple(failures))
+
+
+def record_outbound_message(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    wamid: str,
+    phone_number_id: str,
+    to: str,
+    type: str,
+    content: dict[str, Any],
+    biz_opaque_callback_data: str | None = None,
+    creditor_id: int | None = None,
+    debtor_id: int | None = None,
+) -> WhatsAppMessage:
+    """Records a message the Cloud API accepted; statuses that arrived before it stay applied."""
+    if debtor_id is not None and creditor_id is None:
+        raise InvalidInput("a debtor_id needs its creditor_id (debtors belong to one creditor)")
+    now = clock.now()
+    digits = to.removeprefix("+")
+    wa_id, user_id = (digits, None) if digits.isdigit() else (None, to)  # `to` may be a business-scoped id
+    with uow_factory() as uow:
+        link = (
+            DebtorLink(debtor_id, creditor_id) if debtor_id is not None and creditor_id is not None else None
+        )
+        if link is None and wa_id is not None:
+            link = uow.messages.debtor_links([wa_id]).get(wa_id)
+            if link is not None and creditor_id is not None and link.creditor_id != creditor_id:
+                link = None  # that phone's only debtor belongs to another creditor
+        message = WhatsAppMessage(
+            wamid=wamid,
+            direction=Direction.OUTBOUND,
+            phone_number_id=phone_number_id,
+            type=type,
+            occurred_at=now,
+            content=content,
+            wa_id=wa_id,
+            user_id=user_id,
+            biz_opaque_callback_data=biz_opaque_callback_data,
+            status=MessageStatus.ACCEPTED,
+            status_at=now,
+            debtor_id=link.debtor_id if link else None,
+            creditor_id=link.creditor_id if link else creditor_id,
+        )
+        uow.messages.record_outbound(message, now)
+        stored = uow.messages.get(wamid)
+        uow.commit()
+    assert stored is not None
+    return stored
+
+
+def _apply_delivery(
+    uow_factory: UnitOfWorkFactory, clock: Clock, parse: WebhookParser, delivery: WebhookDelivery
+) -> _Applied | None:
+    """Applies one delivery and marks it processed, all in one transaction; None when another worker had
+    already finished it (then nothing of this attempt is kept)."""
+    contents = parse(delivery.body)
+    with uow_factory() as uow:
+        # Marking first takes the write lock before any read: on SQLite a transaction that read first and
+        # then writes fails at once (SQLITE_BUSY_SNAPSHOT) if another one wrote in between; on PostgreSQL it
+        # makes a second worker on the same delivery wait here and then find it done.
+        if not uow.deliveries.mark_processed(delivery.id, clock.now()):
+            return None
+        applied = _apply(uow, contents, clock.now())
+        uow.commit()
+    return applied
+
+
+def _apply(uow: UnitOfWork, contents: WebhookContents, now: datetime) -> _Applied:
+    wa_ids = {m.wa_id for m in contents.messages if m.wa_id} | {
+        s.recipient_id for s in contents.statuses if s.recipient_id
+    }
+    debtors = uow.messages.debtor_links(wa_ids) if wa_ids else {}
+    replies = _apply_messages(uow, contents.messages, debtors, now)
+    new_statuses = uow.statuses.add_absent(contents.statuses, now) if contents.statuses else []
+    updates = contents.template_updates
+    reviews = uow.template_reviews.add_absent(updates, now) if updates else []
+    uow.events.append_many(
+        [
+            *replies,
+            *_apply_statuses(uow, new_statuses, debtors, now),
+            *(_template_event(r, now) for r in reviews),
+        ]
+    )
+    return _Applied(len(replies), len(new_statuses), len(reviews))
+
+
+def _apply_messages(
+    uow: UnitOfWork, messages: Sequence[InboundMessage], debtors: dict[str, DebtorLink], now: datetime
+) -> list[AuditEvent]:
+    if not messages:
+        return []
+    records = [_inbound_record(m, debtors.get(m.wa_id) if m.wa_id else None) for m in messages]
+    new = uow.messages.add_absent(records, now)
+    events: list[AuditEvent] = []
+    for record, message in zip(records, messages, strict=True):
+        if record.wamid not in new:
+            continue
+        new.discard(record.wamid)  # a wamid twice in one delivery is one reply
+        data: dict[str, Any] = {"wamid": message.wamid, "type": message.type}
+        for key in ("reply_id", "payload", "context_wamid"):
+            if getattr(message, key) is not None:
+                data[key] = getattr(message, key)
+        if message.wa_id is None:
+            data["user_id"] = message.user_id
+        events.append(
+            _event(EventKind.REPLY_RECEIVED, message.timestamp, record.debtor_id, record.creditor_id, data)
+        )
+    return events
+
+
+def _apply_statuses(
+    uow: UnitOfWork, statuses: Sequence[StatusUpdate], debtors: dict[str, DebtorLink], now: datetime
+) -> list[AuditEvent]:
+    if not statuses:
+        return []
+    # Per message, the causally latest of the new statuses; the database moves a message forward only.
+    latest: dict[str, StatusUpdate] = {}
+    for status in statuses:
+        current = latest.get(status.wamid)
+        if current is None or next_status(current.status, status.status) is not current.status:
+            latest[status.wamid] = status
+    uow.messages.add_absent([_status_only_record(s, debtors) for s in latest.values()], now)
+    uow.messages.advance(list(latest.values()))
+    links = uow.messages.links(latest)
+    events: list[AuditEvent] = []
+    for status in statuses:
+        kind = _STATUS_EVENTS.get(status.status)
+        if kind is None:
+            continue
+        link = links.get(status.wamid) or (debtors.get(status.recipient_id) if status.recipient_id else None)
+        data: dict[str, Any] = {"wamid": status.wamid, "status": status.status.value}
+        optional = {
+            "error_code": status.error_code,
+            "error_title": status.error_title,
+            "pricing_category": status.pricing_category,
+            "biz_opaque_callback_data": status.biz_opaque_callback_data,
+        }
+        data.update({k: v for k, v in optional.items() if v is not None})
+        events.append(
+            _event(
+                kind,
+                status.timestamp,
+                link.debtor_id if link else None,
+                link.creditor_id if link else None,
+                data,
+            )
+        )
+    return events
+
+
+def _inbound_record(message: InboundMessage, link: DebtorLink | None) -> WhatsAppMessage:
+    return WhatsAppMessage(
+        wamid=message.wamid,
+        direction=Direction.INBOUND,
+        phone_number_id=message.phone_number_id,
+        type=message.type,
+        occurred_at=message.timestamp,
+        content=message.content(),
+        wa_id=message.wa_id,
+        user_id=message.user_id,
+        parent_user_id=message.parent_user_id,
+        context_wamid=message.context_wamid,
+        debtor_id=link.debtor_id if link else None,
+        creditor_id=link.creditor_id if link else None,
+    )
+
+
+def _status_only_record(status: StatusUpdate, debtors: dict[str, DebtorLink]) -> WhatsAppMessage:
+    """The row a status creates for a wamid not stored yet; recording the send fills it in."""
+    link = debtors.get(status.recipient_id) if status.recipient_id else None
+    return WhatsAppMessage(
+        wamid=status.wamid,
+        direction=Direction.OUTBOUND,
+        phone_number_id=status.phone_number_id or "",
+        type=STATUS_ONLY_TYPE,
+        occurred_at=status.timestamp,
+        wa_id=status.recipient_id,
+        user_id=status.recipient_user_id,
+        biz_opaque_callback_data=status.biz_opaque_callback_data,
+        status=MessageStatus.ACCEPTED,
+        status_at=status.timestamp,
+        debtor_id=link.debtor_id if link else None,
+        creditor_id=link.creditor_id if link else None,
+    )
+
+
+def _template_event(review: TemplateStatusUpdate, now: datetime) -> AuditEvent:
+    data = {
+        "template_id": review.template_id,
+        "name": review.name,
+        "language": review.language,
+        "event": review.event,
+        "waba_id": review.waba_id,
+    }
+    if review.reason:
+        data["reason"] = review.reason
+    return _event(EventKind.TEMPLATE_REVIEWED, review.timestamp or now, None, None, data)
+
+
+def _event(
+    kind: EventKind, at: datetime, debtor_id: int | None, creditor_id: int | None, data: dict[str, Any]
+) -> AuditEvent:
+    return AuditEvent(
+        kind=kind, occurred_at=at, actor=ACTOR, creditor_id=creditor_id, debtor_id=debtor_id, data=data
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    """30 s after the first failed attempt, doubling, at most an hour."""
+    return min(timedelta(seconds=30) * (1 << min(max(attempts - 1, 0), 7)), _MAX_BACKOFF)
+
+
+def _describe(exc: Exception) -> str:
+    # The first line only: drivers append the SQL and its parameters (personal data) on the lines after.
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}"[:500]

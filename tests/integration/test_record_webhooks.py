@@ -1,0 +1,255 @@
+"""Webhook use cases on SQLite and PostgreSQL: stored raw, applied once, statuses in causal order."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from cobro.adapters.db.tables import (
+    audit_events,
+    creditors,
+    debtors,
+    webhook_deliveries,
+    whatsapp_messages,
+    whatsapp_statuses,
+    whatsapp_template_events,
+)
+from cobro.adapters.whatsapp.webhook_payloads import parse_webhook
+from cobro.app.record_webhooks import (
+    process_webhook_deliveries,
+    record_outbound_message,
+    store_webhook_delivery,
+)
+from cobro.domain.events import EventKind
+from cobro.domain.messaging import MessageStatus
+from tests.webhook_payloads import (
+    body,
+    contact,
+    delivery,
+    messages_change,
+    status,
+    statuses_change,
+    template_delivery,
+    text_message,
+)
+
+PHONE = "+5215512345678"
+
+
+def _debtor(engine, clock, phone=PHONE, slug="acme"):
+    with engine.begin() as connection:
+        creditor_id = connection.execute(
+            insert(creditors)
+            .values(
+                slug=slug, name="Acme", country="MX", currency="MXN", language="es", created_at=clock.now()
+            )
+            .returning(creditors.c.id)
+        ).scalar_one()
+        debtor_id = connection.execute(
+            insert(debtors)
+            .values(
+                creditor_id=creditor_id,
+                name="María López",
+                phone=phone,
+                country="MX",
+                language="es",
+                time_zone="America/Mexico_City",
+                time_zone_source="phone",
+                time_zone_candidates="",
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+            .returning(debtors.c.id)
+        ).scalar_one()
+    return creditor_id, debtor_id
+
+
+def _receive(uow_factory, clock, *payloads):
+    for payload in payloads:
+        store_webhook_delivery(uow_factory, body(payload), clock.now())
+    return process_webhook_deliveries(uow_factory, clock, parse_webhook)
+
+
+def _count(engine, table, *where):
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def _events(engine, kind=None):
+    query = select(audit_events).order_by(audit_events.c.id)
+    if kind is not None:
+        query = query.where(audit_events.c.kind == kind.value)
+    with engine.connect() as connection:
+        return connection.execute(query).mappings().all()
+
+
+def _send(uow_factory, clock, wamid="wamid.OUT1", **kwargs):
+    return record_outbound_message(
+        uow_factory, clock, wamid=wamid, phone_number_id="106540352242922", to=PHONE, type="template",
+        content={"name": "recordatorio_pago"}, biz_opaque_callback_data="outbox:1", **kwargs,
+    )  # fmt: skip
+
+
+def test_the_body_is_stored_exactly_as_received(engine, uow_factory, clock):
+    raw = b'{ "object" : "whatsapp_business_account", "entry": [] }\n'
+    delivery_id = store_webhook_delivery(uow_factory, raw, clock.now())
+    with engine.connect() as connection:
+        row = connection.execute(select(webhook_deliveries)).mappings().one()
+    assert (row["id"], bytes(row["body"]), row["processed_at"], row["attempts"]) == (
+        delivery_id,
+        raw,
+        None,
+        0,
+    )
+
+
+def test_a_reply_is_stored_linked_to_its_debtor_and_audited_once_even_when_delivered_twice(
+    engine, uow_factory, clock
+):
+    creditor_id, debtor_id = _debtor(engine, clock)
+    payload = delivery(messages_change(text_message()))
+    report = _receive(uow_factory, clock, payload, payload)
+    assert (report.processed, report.messages) == (2, 1)
+    assert _receive(uow_factory, clock, payload).messages == 0
+    assert _count(engine, whatsapp_messages) == 1
+    assert _count(engine, webhook_deliveries, webhook_deliveries.c.processed_at.is_(None)) == 0
+    [event] = _events(engine, EventKind.REPLY_RECEIVED)
+    assert (event["debtor_id"], event["creditor_id"], event["data"]["wamid"]) == (
+        debtor_id,
+        creditor_id,
+        "wamid.IN1",
+    )
+    with engine.connect() as connection:
+        row = connection.execute(select(whatsapp_messages)).mappings().one()
+    assert (row["direction"], row["debtor_id"], row["content"]["text"]) == ("in", debtor_id, "¿Cuánto debo?")
+
+
+def test_a_phone_shared_by_two_debtors_links_to_neither(engine, uow_factory, clock):
+    _debtor(engine, clock, slug="acme")
+    _debtor(engine, clock, slug="globex")
+    _receive(uow_factory, clock, delivery(messages_change(text_message())))
+    [event] = _events(engine, EventKind.REPLY_RECEIVED)
+    assert (event["debtor_id"], event["creditor_id"]) == (None, None)
+
+
+def test_a_contact_with_only_a_user_id_is_stored_without_a_wa_id(engine, uow_factory, clock):
+    change = messages_change(
+        text_message(sender=None, from_user_id="MX.999"), contacts=[contact(wa_id=None, user_id="MX.999")]
+    )
+    assert _receive(uow_factory, clock, delivery(change)).messages == 1
+    with engine.connect() as connection:
+        row = connection.execute(select(whatsapp_messages)).mappings().one()
+    assert (row["wa_id"], row["user_id"], row["debtor_id"]) == (None, "MX.999", None)
+    assert _events(engine, EventKind.REPLY_RECEIVED)[0]["data"]["user_id"] == "MX.999"
+
+
+def test_statuses_out_of_order_end_read_and_each_is_audited_once(engine, uow_factory, clock):
+    creditor_id, debtor_id = _debtor(engine, clock)
+    _send(uow_factory, clock, creditor_id=creditor_id, debtor_id=debtor_id)
+    read, delivered, sent = (
+        delivery(statuses_change(status("wamid.OUT1", name, ts=1795435200 + i)))
+        for i, name in ((3, "read"), (2, "delivered"), (1, "sent"))
+    )
+    report = _receive(uow_factory, clock, read, delivered, sent, read, delivered)
+    assert (report.processed, report.statuses) == (5, 3)
+    message = uow_factory().__enter__().messages.get("wamid.OUT1")
+    assert message.status is MessageStatus.READ
+    assert message.status_at == datetime.fromtimestamp(1795435203, UTC)
+    kinds = [e["kind"] for e in _events(engine)]
+    assert kinds == ["message.read", "message.delivered", "message.sent"]
+    assert {e["debtor_id"] for e in _events(engine)} == {debtor_id}
+    assert _count(engine, whatsapp_statuses) == 3
+
+
+def test_a_status_batch_in_one_delivery_is_applied_per_message(engine, uow_factory, clock):
+    for n in range(3):
+        _send(uow_factory, clock, wamid=f"wamid.B{n}")
+    batch = [status(f"wamid.B{n}", name) for n in range(3) for name in ("sent", "delivered")]
+    batch.append(status("wamid.B0", "read"))
+    assert _receive(uow_factory, clock, delivery(statuses_change(*batch))).statuses == 7
+    with uow_factory() as uow:
+        assert [uow.messages.get(f"wamid.B{n}").status for n in range(3)] == [
+            MessageStatus.READ, MessageStatus.DELIVERED, MessageStatus.DELIVERED,
+        ]  # fmt: skip
+
+
+def test_a_status_before_its_message_row_is_applied_when_the_send_is_recorded(engine, uow_factory, clock):
+    _receive(uow_factory, clock, delivery(statuses_change(status("wamid.OUT1", "delivered"))))
+    _receive(uow_factory, clock, delivery(statuses_change(status("wamid.OUT1", "sent"))))
+    message = _send(uow_factory, clock)
+    assert (message.status, message.type, message.content) == (
+        MessageStatus.DELIVERED, "template", {"name": "recordatorio_pago"},
+    )  # fmt: skip
+    again = _send(uow_factory, clock)  # the sender retried its bookkeeping
+    assert again.status is MessageStatus.DELIVERED
+    assert _count(engine, whatsapp_messages) == 1
+
+
+def test_a_failure_keeps_its_code_and_is_audited_with_it(engine, uow_factory, clock):
+    _send(uow_factory, clock)
+    _receive(
+        uow_factory,
+        clock,
+        delivery(statuses_change(status("wamid.OUT1", "sent"), status("wamid.OUT1", "failed"))),
+    )
+    with uow_factory() as uow:
+        message = uow.messages.get("wamid.OUT1")
+        [stored] = [s for s in uow.statuses.for_wamid("wamid.OUT1") if s.status is MessageStatus.FAILED]
+    assert (message.status, message.error_code, message.error_title) == (
+        MessageStatus.FAILED, 131026, "Message undeliverable",
+    )  # fmt: skip
+    assert stored.error_details == "Message Undeliverable."
+    [event] = _events(engine, EventKind.MESSAGE_FAILED)
+    assert event["data"]["error_code"] == 131026
+
+
+def test_a_template_review_is_audited_once(engine, uow_factory, clock):
+    payload = template_delivery(event="APPROVED")
+    assert _receive(uow_factory, clock, payload, payload).template_reviews == 1
+    [event] = _events(engine, EventKind.TEMPLATE_REVIEWED)
+    assert event["data"]["event"] == "APPROVED"
+    assert _count(engine, whatsapp_template_events) == 1
+
+
+def test_a_delivery_that_fails_keeps_its_error_and_is_retried_after_a_backoff(engine, uow_factory, clock):
+    bad = store_webhook_delivery(uow_factory, b"{not json", clock.now())
+    good = store_webhook_delivery(uow_factory, body(delivery(messages_change(text_message()))), clock.now())
+    report = process_webhook_deliveries(uow_factory, clock, parse_webhook)
+    assert report.processed == 1
+    assert [f.delivery_id for f in report.failures] == [bad]
+    with engine.connect() as connection:
+        rows = {r["id"]: r for r in connection.execute(select(webhook_deliveries)).mappings()}
+    assert rows[good]["processed_at"] is not None
+    assert rows[bad]["processed_at"] is None
+    assert rows[bad]["last_error"].startswith("MalformedWebhook")
+    assert process_webhook_deliveries(uow_factory, clock, parse_webhook).claimed == 0
+    clock.set(clock.now() + timedelta(minutes=2))
+    assert process_webhook_deliveries(uow_factory, clock, parse_webhook).failures[0].attempts == 2
+
+
+def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out(uow_factory, clock):
+    store_webhook_delivery(uow_factory, body(delivery(messages_change(text_message()))), clock.now())
+    with uow_factory() as uow:
+        [first] = uow.deliveries.claim(clock.now(), clock.now() + timedelta(minutes=5), 10)
+        assert uow.deliveries.claim(clock.now(), clock.now() + timedelta(minutes=5), 10) == []
+        later = clock.now() + timedelta(minutes=6)
+        assert [d.id for d in uow.deliveries.claim(later, later + timedelta(minutes=5), 10)] == [first.id]
+        assert uow.deliveries.mark_processed(first.id, later)
+        assert not uow.deliveries.mark_processed(first.id, later)
+
+
+@pytest.mark.parametrize("size", [100])
+def test_a_batch_of_statuses_takes_a_handful_of_statements(engine, uow_factory, clock, size):
+    from sqlalchemy import event
+
+    for n in range(size):
+        _send(uow_factory, clock, wamid=f"wamid.N{n}")
+    store_webhook_delivery(
+        uow_factory,
+        body(delivery(statuses_change(*(status(f"wamid.N{n}", "delivered") for n in range(size))))),
+        clock.now(),
+    )
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert process_webhook_deliveries(uow_factory, clock, parse_webhook).statuses == size
+    assert len(statements) <= 15, statements
