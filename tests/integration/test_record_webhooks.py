@@ -156,7 +156,7 @@ def test_statuses_out_of_order_end_read_and_each_is_audited_once(engine, uow_fac
     assert message.status is MessageStatus.READ
     assert message.status_at == datetime.fromtimestamp(1795435203, UTC)
     kinds = [e["kind"] for e in _events(engine)]
-    assert kinds == ["message.read", "message.delivered", "message.sent"]
+    assert kinds == ["message.accepted", "message.read", "message.delivered", "message.sent"]
     assert {e["debtor_id"] for e in _events(engine)} == {debtor_id}
     assert _count(engine, whatsapp_statuses) == 3
 
@@ -183,6 +183,20 @@ def test_a_status_before_its_message_row_is_applied_when_the_send_is_recorded(en
     again = _send(uow_factory, clock)  # the sender retried its bookkeeping
     assert again.status is MessageStatus.DELIVERED
     assert _count(engine, whatsapp_messages) == 1
+    [accepted] = _events(engine, EventKind.MESSAGE_ACCEPTED)
+    assert accepted["data"]["wamid"] == "wamid.OUT1"
+
+
+def test_a_recorded_send_is_audited_once_with_its_debtor(engine, uow_factory, clock):
+    _debtor(engine, clock)
+    _send(uow_factory, clock)
+    _send(uow_factory, clock)
+    [accepted] = _events(engine, EventKind.MESSAGE_ACCEPTED)
+    assert accepted["debtor_id"] is not None
+    assert accepted["data"] == {
+        "wamid": "wamid.OUT1", "type": "template", "phone_number_id": "106540352242922",
+        "biz_opaque_callback_data": "outbox:1",
+    }  # fmt: skip
 
 
 def test_a_failure_keeps_its_code_and_is_audited_with_it(engine, uow_factory, clock):

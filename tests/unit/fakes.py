@@ -114,12 +114,15 @@ class FakeMessages:
             self.items.setdefault(m.wamid, m)
         return new
 
-    def record_outbound(self, message: WhatsAppMessage, at: datetime) -> None:
+    def record_outbound(self, message: WhatsAppMessage, at: datetime) -> bool:
         stored = self.items.get(message.wamid)
         if stored is None:
             self.items[message.wamid] = message
         elif stored.type == STATUS_ONLY_TYPE and stored.direction is Direction.OUTBOUND:
             self.items[message.wamid] = replace(message, status=stored.status, status_at=stored.status_at)
+        else:
+            return False
+        return True
 
     def get(self, wamid: str) -> WhatsAppMessage | None:
         return self.items.get(wamid)

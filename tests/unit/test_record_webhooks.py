@@ -36,7 +36,12 @@ def test_statuses_in_any_order_leave_the_message_read(clock):
     assert uow_factory.store.messages.get("wamid.O").status is MessageStatus.READ
     kinds = [e.kind for e in uow_factory.store.events.items]
     assert sorted(kinds) == sorted(
-        [EventKind.MESSAGE_READ, EventKind.MESSAGE_SENT, EventKind.MESSAGE_DELIVERED]
+        [
+            EventKind.MESSAGE_ACCEPTED,
+            EventKind.MESSAGE_READ,
+            EventKind.MESSAGE_SENT,
+            EventKind.MESSAGE_DELIVERED,
+        ]
     )
 
 

@@ -112,9 +112,9 @@ class WhatsAppMessageRepository(Protocol):
         """Inserts the messages whose wamid is not stored yet; returns the wamids it inserted."""
         ...
 
-    def record_outbound(self, message: WhatsAppMessage, at: datetime) -> None:
+    def record_outbound(self, message: WhatsAppMessage, at: datetime) -> bool:
         """Stores an outbound message; when its statuses arrived first and made a status-only row, fills that
-        row in and keeps the status it reached."""
+        row in and keeps the status it reached. False when it was already recorded."""
         ...
 
     def get(self, wamid: str) -> WhatsAppMessage | None:

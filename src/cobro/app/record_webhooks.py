@@ -155,7 +155,13 @@ def record_outbound_message(
             debtor_id=link.debtor_id if link else None,
             creditor_id=link.creditor_id if link else creditor_id,
         )
-        uow.messages.record_outbound(message, now)
+        if uow.messages.record_outbound(message, now):
+            data = {"wamid": wamid, "type": type, "phone_number_id": phone_number_id}
+            if biz_opaque_callback_data is not None:
+                data["biz_opaque_callback_data"] = biz_opaque_callback_data
+            uow.events.append(
+                _event(EventKind.MESSAGE_ACCEPTED, now, message.debtor_id, message.creditor_id, data)
+            )
         stored = uow.messages.get(wamid)
         uow.commit()
     assert stored is not None

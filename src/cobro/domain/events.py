@@ -16,6 +16,7 @@ class EventKind(enum.StrEnum):
     IMPORT_REJECTED = "import.rejected"
     INVOICE_SETTLED = "invoice.settled"
     MESSAGE_PLANNED = "message.planned"
+    MESSAGE_ACCEPTED = "message.accepted"
     MESSAGE_SENT = "message.sent"
     MESSAGE_DELIVERED = "message.delivered"
     MESSAGE_READ = "message.read"

@@ -146,8 +146,9 @@ class SqlWhatsAppMessages:
             return set()
         return {key[0] for key in _insert_absent(self._connection, whatsapp_messages, rows, ["wamid"])}
 
-    def record_outbound(self, message: WhatsAppMessage, at: datetime) -> None:
-        """Inserts an outbound message, or fills in the row its earlier statuses created, keeping their status.
+    def record_outbound(self, message: WhatsAppMessage, at: datetime) -> bool:
+        """Inserts an outbound message, or fills in the row its earlier statuses created, keeping their status;
+        False when the message was already recorded (nothing changed).
 
         The shared wamid key serialises this with a concurrent status batch: whichever commits second sees
         the other's row, so no status is lost between "status first" and "message first".
@@ -168,13 +169,16 @@ class SqlWhatsAppMessages:
             "creditor_id",
         )
         fill.update({name: func.coalesce(new[name], m[name]) for name in keep_if_absent})
-        self._connection.execute(
+        result = self._connection.execute(
             statement.on_conflict_do_update(
                 index_elements=["wamid"],
                 set_=fill,
                 where=and_(m.direction == Direction.OUTBOUND.value, m.type == STATUS_ONLY_TYPE),
-            )
+            ).returning(m.wamid)
         )
+        # A row comes back when one was inserted or filled in; none when the WHERE refused the update
+        # (already recorded). rowcount cannot tell: with RETURNING, drivers report it differently.
+        return result.first() is not None
 
     def get(self, wamid: str) -> WhatsAppMessage | None:
         """The message with this wamid, or None."""
