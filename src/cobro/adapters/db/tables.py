@@ -211,8 +211,9 @@ whatsapp_messages = Table(
     ),
 )
 
-# Every status ever reported, once per (wamid, status): a redelivered status is dropped by the key. Kept
-# even when the wamid is unknown, so a status that beats the message row is applied when the row appears.
+# Every status ever reported, once per (wamid, status): a redelivered status is dropped by the key. A status
+# whose wamid is unknown creates a status-only placeholder in whatsapp_messages at once; recording the send
+# later fills that row in and keeps the status it reached.
 whatsapp_statuses = Table(
     "whatsapp_statuses",
     metadata,

@@ -50,7 +50,7 @@ def start(
 
     def after_start() -> None:
         phone = anyio.run(start_demo_conversation, c, f"http://{host}:{port}/webhooks/whatsapp")
-        out.print(f"Cobro console:    http://{host}:{port}/")
+        out.print(f"Cobro server:     http://{host}:{port}/")
         out.print(f"Debtor phones:    {sandbox}/phone")
         if phone:
             out.print(f"A reminder went to {sandbox}/phone/{phone}: open it, tap a button or write back.")
