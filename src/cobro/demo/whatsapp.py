@@ -71,8 +71,9 @@ class DemoInvoice:
     due_date: date
 
 
-def first_mexican_invoice(engine: Engine) -> DemoInvoice | None:
-    """The demo creditor's first open invoice owed from a Mexican number, if the demo data is loaded."""
+def first_mexican_invoice(engine: Engine, today: date) -> DemoInvoice | None:
+    """The demo creditor's open invoice, owed from a Mexican number, that falls due next (the template is a
+    friendly reminder before the due date), if the demo data is loaded."""
     query = (
         select(
             t.debtors.c.id,
@@ -87,8 +88,13 @@ def first_mexican_invoice(engine: Engine) -> DemoInvoice | None:
         .join(t.accounts, t.accounts.c.debtor_id == t.debtors.c.id)
         .join(t.invoices, t.invoices.c.account_id == t.accounts.c.id)
         .join(t.creditors, t.creditors.c.id == t.debtors.c.creditor_id)
-        .where(t.creditors.c.slug == "demo", t.debtors.c.phone.like("+52%"), t.invoices.c.status == "open")
-        .order_by(t.debtors.c.id, t.invoices.c.due_date)
+        .where(
+            t.creditors.c.slug == "demo",
+            t.debtors.c.phone.like("+52%"),
+            t.invoices.c.status == "open",
+            t.invoices.c.due_date >= today,
+        )
+        .order_by(t.invoices.c.due_date, t.debtors.c.id)
         .limit(1)
     )
     with engine.connect() as connection:
@@ -110,7 +116,7 @@ def first_mexican_invoice(engine: Engine) -> DemoInvoice | None:
 async def start_demo_conversation(container: Container, callback_url: str) -> str | None:
     """Subscribes Cobro's webhook, ensures the demo template is approved and sends it; returns the phone."""
     settings = container.settings
-    invoice = first_mexican_invoice(container.engine)
+    invoice = first_mexican_invoice(container.engine, container.clock.now().date())
     async with WhatsAppClient.from_settings(settings) as client:
         await client.subscribe_app(
             app_id=settings.whatsapp_app_id,
@@ -131,7 +137,7 @@ async def start_demo_conversation(container: Container, callback_url: str) -> st
             name=DEMO_TEMPLATE,
             language=DEMO_LANGUAGE,
             body=(
-                TextParam(invoice.name.split()[0]),
+                TextParam(invoice.name),
                 TextParam(invoice.reference),
                 CurrencyParam.from_money(
                     invoice.amount,
