@@ -4,7 +4,9 @@ Starts `cobro sandbox` on a free port with the business number's throughput tier
 does not cap the figure), submits and approves a template, then drives `POST /{version}/{phone}/messages`
 with `wrk` (one thread, 64 connections; `make bench` installs wrk with apt-get when it is missing): a
 template message with three body parameters to a different recipient on every request, so the pair rate
-limit never answers. The sandbox runs on one core and wrk on the other. Prints `name: value unit` lines.
+limit never answers. The sandbox runs on one core and wrk on the other. A second run repeats it with a
+webhook callback set to a bare local receiver, so every send also turns into signed, batched status
+webhooks (sent, delivered, read), as in Cobro's send benchmarks. Prints `name: value unit` lines.
 """
 
 from __future__ import annotations
@@ -95,18 +97,31 @@ def approved_template(base: str, waba: str, token: str) -> None:
     raise SystemExit("bench template was not reviewed in 10 s")
 
 
-def main() -> int:
-    """Runs the benchmark and prints its figures."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        print("sandbox bench needs wrk (apt-get install -y wrk)", file=sys.stderr)
-        return 1
+SINK = """
+import sys, uvicorn
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"EVENT_RECEIVED"})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools",
+            access_log=False, log_level="warning", lifespan="off")
+"""
+
+
+def measure(wrk: str, callback_url: str | None) -> tuple[str, dict[str, object]]:
+    """One sandbox, one warm-up and one measured wrk run; returns wrk's report and the sandbox's stats."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {
         "COBRO_SANDBOX_REVIEW_DELAY": "0.05",
         "COBRO_SANDBOX_TIER": "1000000",  # lift the throughput limit: this measures the server, not the knob
     }
+    if callback_url is not None:
+        env |= {"COBRO_SANDBOX_CALLBACK_URL": callback_url, "COBRO_SANDBOX_DELIVERED_DELAY": "0.2"}
     server = subprocess.Popen(
         [sys.executable, "-m", "cobro", "sandbox", "--port", str(port)],
         env=env,
@@ -132,6 +147,7 @@ def main() -> int:
         subprocess.run(
             [wrk, "-t1", f"-c{CONNECTIONS}", "-d1s", "-s", scripts["warm"], base + path], capture_output=True
         )
+        before = httpx.get(f"{base}/sandbox/stats").json()
         run = subprocess.run(
             [
                 wrk,
@@ -147,23 +163,64 @@ def main() -> int:
             text=True,
             check=True,
         )
+        after = httpx.get(f"{base}/sandbox/stats").json()
         for name in scripts.values():
             Path(name).unlink()
-        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", run.stdout).group(1))  # type: ignore[union-attr]
-        p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", run.stdout)
-        non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", run.stdout)
-        stats = httpx.get(f"{base}/sandbox/stats").json()
-        print(f"sandbox_send_rate: {rate:.0f} req/s")
-        if p99:
-            scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-            print(f"sandbox_send_p99_latency: {float(p99.group(1)) * scale:.2f} ms")
-        print(f"sandbox_send_non_2xx: {int(non_2xx.group(1)) if non_2xx else 0} responses")
-        print(f"sandbox_duplicated_callback_keys: {stats['callback_data']['duplicated_keys']} keys")
-        print(f"sandbox_stats: {json.dumps(stats, sort_keys=True)[:300]}", file=sys.stderr)
+        after["statuses_posted_during_run"] = (
+            after["webhooks"]["statuses_posted"] - before["webhooks"]["statuses_posted"]
+        )
+        return run.stdout, after
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def report(prefix: str, wrk_output: str, stats: dict[str, object]) -> None:
+    """Prints one run's figures as `name: value unit` lines."""
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk_output).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", wrk_output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", wrk_output)
+    print(f"{prefix}_rate: {rate:.0f} req/s")
+    if p99:
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+        print(f"{prefix}_p99_latency: {float(p99.group(1)) * scale:.2f} ms")
+    print(f"{prefix}_non_2xx: {int(non_2xx.group(1)) if non_2xx else 0} responses")
+    print(f"{prefix}_duplicated_callback_keys: {stats['callback_data']['duplicated_keys']} keys")  # type: ignore[index]
+    print(f"{prefix} stats: {json.dumps(stats, sort_keys=True)[:400]}", file=sys.stderr)
+
+
+def main() -> int:
+    """Runs the benchmark twice (no webhook callback, then webhooks to a local sink) and prints its figures."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("sandbox bench needs wrk (apt-get install -y wrk)", file=sys.stderr)
+        return 1
+    report("sandbox_send", *measure(wrk, None))
+    # The same load while every status (sent, delivered, read) leaves as signed, batched webhooks to a bare
+    # receiver: what the sandbox does in Cobro's send benchmarks. Three processes then share two cores.
+    sink_port = free_port()
+    sink = subprocess.Popen([sys.executable, "-c", SINK, str(sink_port)])
+    try:
+        wait_for_port(sink_port)
+        output, stats = measure(wrk, f"http://127.0.0.1:{sink_port}/webhooks/whatsapp")
+        report("sandbox_send_with_webhooks", output, stats)
+        posted = int(stats["statuses_posted_during_run"])  # type: ignore[call-overload]
+        print(f"sandbox_statuses_posted: {posted / DURATION_S:.0f} statuses/s")
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
     return 0
+
+
+def wait_for_port(port: int, deadline_s: float = 10.0) -> None:
+    """Waits until something listens on the port."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listens on port {port}")
 
 
 if __name__ == "__main__":

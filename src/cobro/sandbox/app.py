@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 
-from cobro.sandbox.errors import GraphError, invalid_parameter
-from cobro.sandbox.graph_routes import error_response, graph_routes, json_response
+from cobro.sandbox.errors import GraphError
+from cobro.sandbox.graph_routes import graph_routes, handle_graph_error, json_object, json_response
 from cobro.sandbox.phone_page import phone_page_routes
 from cobro.sandbox.phone_routes import phone_routes
 from cobro.sandbox.runtime import Sandbox
 from cobro.sandbox.settings import SandboxSettings
 from cobro.sandbox.snapshot import load_snapshot, save_snapshot
-
-_decode = msgspec.json.Decoder().decode
 
 
 def sandbox_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
@@ -32,20 +29,12 @@ def sandbox_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
     @post("/sandbox/admin", status_code=200)
     async def admin(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Changes knobs at run time; also `reset` (forget chats and counters) and `template_status`."""
-        try:
-            try:
-                patch = _decode(await request.body() or b"{}")
-            except msgspec.DecodeError as exc:
-                raise invalid_parameter("The request body is not valid JSON") from exc
-            if not isinstance(patch, dict):
-                raise invalid_parameter("The request body must be a JSON object")
-            reset = bool(patch.pop("reset", False))
-            template_status = patch.pop("template_status", None)
-            sandbox.update(patch)
-            if template_status is not None:
-                sandbox.set_template_status(template_status)
-        except GraphError as exc:
-            return error_response(exc)
+        patch = json_object(await request.body() or b"{}")
+        reset = bool(patch.pop("reset", False))
+        template_status = patch.pop("template_status", None)
+        sandbox.update(patch)
+        if template_status is not None:
+            sandbox.set_template_status(template_status)
         if reset:
             sandbox.state.reset()
             sandbox.dispatcher.stats = type(sandbox.dispatcher.stats)()
@@ -85,6 +74,7 @@ def create_sandbox_app(
         ],
         on_startup=[start],
         on_shutdown=[stop],
+        exception_handlers={GraphError: handle_graph_error},
         openapi_config=None,
         state=State({"sandbox": sandbox}),
     )

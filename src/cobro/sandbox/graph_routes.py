@@ -1,7 +1,9 @@
 """The Graph API routes, in Meta's wire format: messages, message templates, subscriptions, subscribed apps.
 
 The send route is the hot path (thousands a second): it reads the raw body, decodes with msgspec, answers
-encoded bytes, and touches only dicts. Errors are Meta's envelope (errors.py) with Meta's HTTP status.
+encoded bytes, and touches only dicts. Errors are Meta's envelope (errors.py) with Meta's HTTP status: a
+route raises GraphError and the app's exception handler (handle_graph_error) answers it; only the send route
+catches its own, to count rejections without the detour through Litestar's exception middleware.
 """
 
 from __future__ import annotations
@@ -39,6 +41,22 @@ def error_response(exc: GraphError) -> Response[bytes]:
     if exc.http_status == 401:
         headers = {"WWW-Authenticate": f'OAuth "Facebook Platform" "invalid_token" "{exc.message}"'}
     return Response(graph_error_body(exc), status_code=exc.http_status, media_type=_JSON, headers=headers)
+
+
+def handle_graph_error(_: Request[Any, Any, Any], exc: GraphError) -> Response[bytes]:
+    """The app's exception handler for GraphError: a route raises, the client gets error_response(exc)."""
+    return error_response(exc)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body as a JSON object, or (#100) Invalid parameter saying what is wrong with it."""
+    try:
+        decoded = _decode(body)
+    except msgspec.DecodeError as exc:
+        raise invalid_parameter("The request body is not valid JSON") from exc
+    if not isinstance(decoded, dict):
+        raise invalid_parameter("The request body must be a JSON object")
+    return decoded
 
 
 def unsupported(method: str, object_id: str) -> GraphError:
@@ -81,13 +99,7 @@ async def graph_params(request: Request[Any, Any, Any]) -> dict[str, Any]:
     body = await request.body()
     if body:
         if body.lstrip()[:1] in (b"{", b"["):
-            try:
-                decoded = _decode(body)
-            except msgspec.DecodeError as exc:
-                raise invalid_parameter("The request body is not valid JSON") from exc
-            if not isinstance(decoded, dict):
-                raise invalid_parameter("The request body must be a JSON object")
-            params.update(decoded)
+            params.update(json_object(body))
         else:
             params.update(parse_qsl(body.decode()))
     params.pop("access_token", None)
@@ -112,9 +124,18 @@ def graph_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
             raise GraphError(15, "(#15) This method must be called with an app access_token.")
         raise token_invalid()
 
-    def waba(method: str, object_id: str) -> None:
-        if object_id != sandbox.settings.waba_id:
-            raise unsupported(method, object_id)
+    def checked(
+        request: Request[Any, Any, Any], *, object_id: str | None = None, app_token: bool = False
+    ) -> tuple[str, str]:
+        """The path's version and object id, once the version, the token and the object id (if given) pass."""
+        version, path_id = _path(request)
+        if app_token:
+            authorize_app(request, version)
+        else:
+            authorize(request, version)
+        if object_id is not None and path_id != object_id:
+            raise unsupported(request.method.lower(), path_id)
+        return version, path_id
 
     @post("/{version:str}/{object_id:str}/messages", status_code=200)
     async def send_message(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -125,13 +146,7 @@ def graph_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
             number = sandbox.settings.number(object_id)
             if number is None:
                 raise unsupported("post", object_id)
-            body = await request.body()
-            try:
-                payload = _decode(body)
-            except msgspec.DecodeError as exc:
-                raise invalid_parameter("The request body is not valid JSON") from exc
-            if not isinstance(payload, dict):
-                raise invalid_parameter("The request body must be a JSON object")
+            payload = json_object(await request.body())
             injected = _injected_failure(sandbox)
             if injected == "5xx" and not _accepts_anyway(sandbox):
                 return error_response(_server_error())
@@ -167,70 +182,49 @@ def graph_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
     @get("/{version:str}/{object_id:str}/message_templates")
     async def list_templates(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Lists the WABA's templates (name, status, limit, after)."""
-        version, object_id = _path(request)
+        version, object_id = checked(request, object_id=sandbox.settings.waba_id)
+        params = await graph_params(request)
         try:
-            authorize(request, version)
-            waba("get", object_id)
-            params = await graph_params(request)
-            try:
-                limit = int(params.get("limit", 25))
-            except ValueError as exc:
-                raise invalid_parameter("limit must be a number") from exc
-            listed = sandbox.templates.list(
-                name=params.get("name"),
-                status=params.get("status"),
-                limit=limit,
-                after=params.get("after"),
-                url=f"{sandbox.settings.base_url()}/{version}/{object_id}/message_templates",
-            )
-        except GraphError as exc:
-            return error_response(exc)
+            limit = int(params.get("limit", 25))
+        except ValueError as exc:
+            raise invalid_parameter("limit must be a number") from exc
+        listed = sandbox.templates.list(
+            name=params.get("name"),
+            status=params.get("status"),
+            limit=limit,
+            after=params.get("after"),
+            url=f"{sandbox.settings.base_url()}/{version}/{object_id}/message_templates",
+        )
         return json_response(listed)
 
     @post("/{version:str}/{object_id:str}/message_templates", status_code=200)
     async def create_template(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Submits a template for review: PENDING now, APPROVED or REJECTED after review_delay."""
-        version, object_id = _path(request)
-        try:
-            authorize(request, version)
-            waba("post", object_id)
-            template = sandbox.templates.create(await graph_params(request), time.time())
-        except GraphError as exc:
-            return error_response(exc)
+        checked(request, object_id=sandbox.settings.waba_id)
+        template = sandbox.templates.create(await graph_params(request), time.time())
         return json_response(template.creation_answer())
 
     @delete("/{version:str}/{object_id:str}/message_templates", status_code=200)
     async def delete_template(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Deletes a template by name (every language), or one language by hsm_id."""
-        version, object_id = _path(request)
-        try:
-            authorize(request, version)
-            waba("delete", object_id)
-            params = await graph_params(request)
-            if not params.get("name"):
-                raise invalid_parameter("The parameter name is required")
-            sandbox.templates.delete(params["name"], params.get("hsm_id"))
-        except GraphError as exc:
-            return error_response(exc)
+        checked(request, object_id=sandbox.settings.waba_id)
+        params = await graph_params(request)
+        if not params.get("name"):
+            raise invalid_parameter("The parameter name is required")
+        sandbox.templates.delete(params["name"], params.get("hsm_id"))
         return json_response(_SUCCESS)
 
     @post("/{version:str}/{object_id:str}/subscriptions", status_code=200)
     async def subscribe_app(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Sets the app's webhook callback after the verification handshake succeeds."""
-        version, object_id = _path(request)
-        try:
-            authorize_app(request, version)
-            if object_id != sandbox.settings.app_id:
-                raise unsupported("post", object_id)
-            params = await graph_params(request)
-            if params.get("object") != "whatsapp_business_account":
-                raise invalid_parameter("object must be whatsapp_business_account")
-            url = params.get("callback_url")
-            if not url:
-                raise invalid_parameter("callback_url is required")
-            await sandbox.dispatcher.verify(url, str(params.get("verify_token", "")))
-        except GraphError as exc:
-            return error_response(exc)
+        checked(request, object_id=sandbox.settings.app_id, app_token=True)
+        params = await graph_params(request)
+        if params.get("object") != "whatsapp_business_account":
+            raise invalid_parameter("object must be whatsapp_business_account")
+        url = params.get("callback_url")
+        if not url:
+            raise invalid_parameter("callback_url is required")
+        await sandbox.dispatcher.verify(url, str(params.get("verify_token", "")))
         fields = params.get("fields", "messages")
         sandbox.dispatcher.app_callback = url
         sandbox.dispatcher.app_fields = fields if isinstance(fields, list) else str(fields).split(",")
@@ -239,13 +233,7 @@ def graph_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
     @get("/{version:str}/{object_id:str}/subscriptions")
     async def list_subscriptions(request: Request[Any, Any, Any]) -> Response[bytes]:
         """The app's subscriptions."""
-        version, object_id = _path(request)
-        try:
-            authorize_app(request, version)
-            if object_id != sandbox.settings.app_id:
-                raise unsupported("get", object_id)
-        except GraphError as exc:
-            return error_response(exc)
+        version, _ = checked(request, object_id=sandbox.settings.app_id, app_token=True)
         dispatcher = sandbox.dispatcher
         data = []
         if dispatcher.app_callback:
@@ -262,18 +250,13 @@ def graph_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
     @post("/{version:str}/{object_id:str}/subscribed_apps", status_code=200)
     async def subscribe_waba(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Subscribes the app to the WABA; override_callback_uri + verify_token set a callback for this WABA."""
-        version, object_id = _path(request)
-        try:
-            authorize(request, version)
-            waba("post", object_id)
-            params = await graph_params(request)
-            override = params.get("override_callback_uri")
-            if override:
-                if not params.get("verify_token"):
-                    raise invalid_parameter("verify_token is required with override_callback_uri")
-                await sandbox.dispatcher.verify(override, str(params["verify_token"]))
-        except GraphError as exc:
-            return error_response(exc)
+        checked(request, object_id=sandbox.settings.waba_id)
+        params = await graph_params(request)
+        override = params.get("override_callback_uri")
+        if override:
+            if not params.get("verify_token"):
+                raise invalid_parameter("verify_token is required with override_callback_uri")
+            await sandbox.dispatcher.verify(override, str(params["verify_token"]))
         sandbox.dispatcher.waba_subscribed = True
         if override:
             sandbox.dispatcher.waba_override = override
@@ -282,12 +265,7 @@ def graph_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
     @get("/{version:str}/{object_id:str}/subscribed_apps")
     async def list_subscribed_apps(request: Request[Any, Any, Any]) -> Response[bytes]:
         """The apps subscribed to the WABA."""
-        version, object_id = _path(request)
-        try:
-            authorize(request, version)
-            waba("get", object_id)
-        except GraphError as exc:
-            return error_response(exc)
+        checked(request, object_id=sandbox.settings.waba_id)
         dispatcher = sandbox.dispatcher
         data: list[dict[str, Any]] = []
         if dispatcher.waba_subscribed:
@@ -305,12 +283,7 @@ def graph_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
     @delete("/{version:str}/{object_id:str}/subscribed_apps", status_code=200)
     async def unsubscribe_waba(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Unsubscribes the app from the WABA: no more webhooks."""
-        version, object_id = _path(request)
-        try:
-            authorize(request, version)
-            waba("delete", object_id)
-        except GraphError as exc:
-            return error_response(exc)
+        checked(request, object_id=sandbox.settings.waba_id)
         sandbox.dispatcher.waba_subscribed = False
         sandbox.dispatcher.waba_override = None
         return json_response(_SUCCESS)
@@ -318,27 +291,23 @@ def graph_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
     @get("/{version:str}/{object_id:str}")
     async def read_object(request: Request[Any, Any, Any]) -> Response[bytes]:
         """A business phone number or the WABA, as Graph describes them."""
-        version, object_id = _path(request)
-        try:
-            authorize(request, version)
-            s = sandbox.settings
-            number = s.number(object_id)
-            if number is not None:
-                tier = "HIGH" if number.tier >= 1000 else "STANDARD"
-                return json_response(
-                    {
-                        "verified_name": number.verified_name,
-                        "display_phone_number": number.display_phone_number,
-                        "id": number.id,
-                        "quality_rating": "GREEN",
-                        "throughput": {"level": tier},
-                    }
-                )
-            if object_id == s.waba_id:
-                return json_response({"id": s.waba_id, "name": "Cobro Sandbox", "currency": "USD"})
-            raise unsupported("get", object_id)
-        except GraphError as exc:
-            return error_response(exc)
+        _, object_id = checked(request)
+        s = sandbox.settings
+        number = s.number(object_id)
+        if number is not None:
+            tier = "HIGH" if number.tier >= 1000 else "STANDARD"
+            return json_response(
+                {
+                    "verified_name": number.verified_name,
+                    "display_phone_number": number.display_phone_number,
+                    "id": number.id,
+                    "quality_rating": "GREEN",
+                    "throughput": {"level": tier},
+                }
+            )
+        if object_id == s.waba_id:
+            return json_response({"id": s.waba_id, "name": "Cobro Sandbox", "currency": "USD"})
+        raise unsupported("get", object_id)
 
     return [
         send_message,

@@ -74,6 +74,16 @@ def _html(template: str, status_code: int = 200, **context: Any) -> Response[str
     return Response(body, media_type=MediaType.HTML, status_code=status_code, headers=_SECURITY_HEADERS)
 
 
+def _not_e164(typed: str, status_code: int) -> Response[str]:
+    """The phone list again, saying why what was typed (or put in the address) is not a number to open."""
+    return _html(
+        "phone_list.html",
+        status_code=status_code,
+        error=f"“{typed}” is not a phone number in E.164 form (a + and 8 to 15 digits).",
+        typed=typed,
+    )
+
+
 @get("/phone", sync_to_thread=False, include_in_schema=False)
 def phone_list(
     open_number: str | None = QueryParameter(name="open", default=None),
@@ -83,12 +93,7 @@ def phone_list(
         return _html("phone_list.html")
     number = normalize_e164(open_number)
     if number is None:
-        return _html(
-            "phone_list.html",
-            status_code=400,
-            error=f"“{open_number}” is not a phone number in E.164 form (a + and 8 to 15 digits).",
-            typed=open_number,
-        )
+        return _not_e164(open_number, status_code=400)
     return Redirect(path=f"/phone/{number}")
 
 
@@ -97,12 +102,7 @@ def phone_chat(phone: str = PathParameter()) -> Response[str] | Redirect:
     """The chat page of one phone; a number written another way redirects to its E.164 form."""
     number = normalize_e164(phone)
     if number is None:
-        return _html(
-            "phone_list.html",
-            status_code=404,
-            error=f"“{phone}” is not a phone number in E.164 form (a + and 8 to 15 digits).",
-            typed=phone,
-        )
+        return _not_e164(phone, status_code=404)
     if number != phone:
         return Redirect(path=f"/phone/{number}")
     return _html("phone.html", phone=number)

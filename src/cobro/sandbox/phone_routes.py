@@ -12,19 +12,16 @@ import time
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from cobro.sandbox.errors import GraphError, invalid_parameter
-from cobro.sandbox.graph_routes import error_response, json_response
+from cobro.sandbox.errors import invalid_parameter
+from cobro.sandbox.graph_routes import json_object, json_response
 from cobro.sandbox.render import render_inbound
 from cobro.sandbox.runtime import Sandbox
 from cobro.sandbox.state import Message, Phone, normalize_phone
 from cobro.sandbox.webhooks import inbound_value
-
-_decode = msgspec.json.Decoder().decode
 
 # What the phone can send -> the webhook message type it becomes.
 KINDS = {
@@ -135,47 +132,29 @@ def phone_routes(sandbox: Sandbox) -> list[HTTPRouteHandler]:
     @get("/sandbox/phones")
     async def list_phones(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Every phone the sandbox knows (seeded first, then in order of first contact), up to `limit`."""
-        try:
-            limit = _limit(request, 1000) or 1000
-        except GraphError as exc:
-            return error_response(exc)
+        limit = _limit(request, 1000) or 1000
         phones = list(sandbox.state.phones.values())[:limit]
         return json_response({"phones": [p.to_json() for p in phones]})
 
     @get("/sandbox/phones/{e164:str}/messages")
     async def chat(request: Request[Any, Any, Any]) -> Response[bytes]:
         """One phone's chat, oldest first (the last `limit` messages if given)."""
-        try:
-            limit = _limit(request, None)
-            phone = sandbox.state.phone(_e164(request.path_params["e164"]))
-        except GraphError as exc:
-            return error_response(exc)
+        limit = _limit(request, None)
+        phone = sandbox.state.phone(_e164(request.path_params["e164"]))
         messages = [m.to_json() for m in sandbox.state.chat(phone, limit)]
         return json_response({"phone": phone.to_json(), "messages": messages})
 
     @post("/sandbox/phones/{e164:str}/messages", status_code=200)
     async def send_from_phone(request: Request[Any, Any, Any]) -> Response[bytes]:
         """The person sends a message to the business."""
-        try:
-            phone = sandbox.state.phone(_e164(request.path_params["e164"]))
-            try:
-                body = _decode(await request.body())
-            except msgspec.DecodeError as exc:
-                raise invalid_parameter("The request body is not valid JSON") from exc
-            if not isinstance(body, dict):
-                raise invalid_parameter("The request body must be a JSON object")
-            message = receive_from_phone(sandbox, phone, body)
-        except GraphError as exc:
-            return error_response(exc)
+        phone = sandbox.state.phone(_e164(request.path_params["e164"]))
+        message = receive_from_phone(sandbox, phone, json_object(await request.body()))
         return json_response({"id": message.id})
 
     @post("/sandbox/phones/{e164:str}/read", status_code=200)
     async def read_chat(request: Request[Any, Any, Any]) -> Response[bytes]:
         """The person opened the chat: delivered messages become read."""
-        try:
-            phone = sandbox.state.phone(_e164(request.path_params["e164"]))
-        except GraphError as exc:
-            return error_response(exc)
+        phone = sandbox.state.phone(_e164(request.path_params["e164"]))
         return json_response({"read": sandbox.lifecycle.read_all(phone)})
 
     @get("/sandbox/phones/{e164:str}/events")
