@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from cobro.domain.errors import CobroError
-from cobro.entrypoints.cli import creditors, database, demo, imports, sandbox, server
+from cobro.entrypoints.cli import creditors, database, demo, imports, sandbox, server, whatsapp
 from cobro.entrypoints.cli.context import state
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(database.app, name="db")
 app.add_typer(creditors.app, name="creditor")
 app.add_typer(imports.app, name="import")
 app.add_typer(demo.app, name="demo")
+app.add_typer(whatsapp.app, name="whatsapp")
 app.command("serve")(server.serve)
 app.command("sandbox")(sandbox.run)
 
