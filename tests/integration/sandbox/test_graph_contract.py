@@ -344,6 +344,14 @@ def test_a_template_is_pending_then_approved_or_rejected_by_webhook(
     assert by_name["recordatorio_pago"]["message_template_language"] == "es_MX"
     assert by_name["amenaza"]["event"] == "REJECTED"
     assert by_name["amenaza"]["reason"] == "ABUSIVE_CONTENT"
+    # Account-level fields carry the entry's `time`, as in Meta's examples (pywa reads it there).
+    review_entries = [
+        entry
+        for post in receiver[0].posts()
+        for entry in json.loads(post.body)["entry"]
+        if any(c["field"] == "message_template_status_update" for c in entry["changes"])
+    ]
+    assert all(isinstance(entry["time"], int) for entry in review_entries)
     listed = sandbox.http.get(
         sandbox.graph(f"{WABA_ID}/message_templates"), params={"status": "APPROVED"}
     ).json()

@@ -172,3 +172,22 @@ def test_a_free_form_message_outside_the_window_is_planned_to_fail_with_131047()
     assert [step for *_, step in lifecycle._heap] == [REENGAGEMENT]
     lifecycle.apply(message, REENGAGEMENT)
     assert message.status == "failed"
+
+
+def test_a_status_batch_names_each_recipient_once_in_contacts_and_a_hidden_number_has_no_wa_id() -> None:
+    from cobro.sandbox.webhooks import status_contacts
+
+    statuses = [
+        {"id": "wamid.1", "status": "sent", "recipient_id": "5215512345678", "recipient_user_id": "MX.1"},
+        {
+            "id": "wamid.1",
+            "status": "delivered",
+            "recipient_id": "5215512345678",
+            "recipient_user_id": "MX.1",
+        },
+        {"id": "wamid.2", "status": "sent", "recipient_user_id": "MX.2", "recipient_parent_user_id": "MX.P"},
+    ]
+    assert status_contacts(statuses) == [
+        {"wa_id": "5215512345678", "user_id": "MX.1"},
+        {"user_id": "MX.2", "parent_user_id": "MX.P"},
+    ]
