@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, case, func, insert, or_, select, update
@@ -45,18 +46,26 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 def _insert_absent(
     connection: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]
 ) -> list[tuple[Any, ...]]:
-    """Inserts the rows whose keys are not taken; returns the keys of the rows it inserted."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    inserted: list[tuple[Any, ...]] = []
-    for chunk in _chunks(rows):
-        statement = (
-            dialect.insert(table)
-            .values(list(chunk))
-            .on_conflict_do_nothing(index_elements=keys)
-            .returning(*(table.c[k] for k in keys))
-        )
-        inserted.extend(tuple(row) for row in connection.execute(statement))
-    return inserted
+    """Inserts the rows whose keys are not taken; returns the keys of the rows it inserted.
+
+    One cached statement run with many parameter sets: SQLAlchemy's "insertmanyvalues" sends it as a few
+    multi-row INSERTs with RETURNING. Building `insert().values(<rows>)` per call instead compiled a new
+    statement every time, which cost more than the database work (bench/statuses.py).
+    """
+    if not rows:
+        return []
+    statement = _insert_absent_statement(connection.dialect.name, table, tuple(keys))
+    return [tuple(row) for row in connection.execute(statement, rows)]
+
+
+@cache
+def _insert_absent_statement(dialect_name: str, table: Table, keys: tuple[str, ...]) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(*(table.c[k] for k in keys))
+    )
 
 
 class SqlWebhookDeliveries:
@@ -141,9 +150,14 @@ class SqlWhatsAppMessages:
 
     def add_absent(self, messages: Sequence[WhatsAppMessage], at: datetime) -> set[str]:
         """Inserts the messages whose wamid is new; returns the wamids it inserted."""
-        rows = [_message_row(m, at) for m in sorted({m.wamid: m for m in messages}.values(), key=_wamid)]
-        if not rows:
-            return set()
+        unique = {m.wamid: m for m in messages}
+        # Most statuses are for messages already stored: one indexed read skips building and conflicting
+        # on their placeholder rows.
+        for chunk in _chunks(sorted(unique)):
+            query = select(whatsapp_messages.c.wamid).where(whatsapp_messages.c.wamid.in_(chunk))
+            for (wamid,) in self._connection.execute(query):
+                del unique[wamid]
+        rows = [_message_row(m, at) for m in sorted(unique.values(), key=_wamid)]
         return {key[0] for key in _insert_absent(self._connection, whatsapp_messages, rows, ["wamid"])}
 
     def record_outbound(self, message: WhatsAppMessage, at: datetime) -> bool:
