@@ -80,6 +80,9 @@ class Sandbox:
             lambda: self.settings, self.state, self.dispatcher, self.rng, self.hub.notify
         )
         self.templates = TemplateStore()
+        # What became of the handshake with a callback given by setting: "not configured", "pending",
+        # "verified" or "failed: <Meta's reason>".
+        self.callback_verification = "pending" if settings.callback_url else "not configured"
         self._tasks: list[asyncio.Task[None]] = []
 
     def _tiers(self) -> dict[str, int]:
@@ -96,6 +99,8 @@ class Sandbox:
             loop.create_task(self.dispatcher.run()),
             loop.create_task(self._review_templates()),
         ]
+        if self.settings.callback_url:
+            self._tasks.append(loop.create_task(self._verify_configured_callback(self.settings.callback_url)))
 
     async def stop(self) -> None:
         """Stops the loops, ends the event streams and closes the webhook client."""
@@ -106,6 +111,20 @@ class Sandbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.dispatcher.aclose()
+
+    async def _verify_configured_callback(self, url: str, attempts: int = 60, every: float = 1.0) -> None:
+        """Runs the verification handshake against a callback given by setting, as Meta does for one set
+        through the API; the app may start after the sandbox, so it is tried once a second for a minute.
+        Deliveries are not held back meanwhile: the setting is the operator's word that the URL is theirs."""
+        for _ in range(attempts):
+            try:
+                await self.dispatcher.verify(url, self.settings.verify_token)
+            except GraphError as exc:
+                self.callback_verification = f"failed: {exc.message}"
+                await asyncio.sleep(every)
+                continue
+            self.callback_verification = "verified"
+            return
 
     async def _review_templates(self) -> None:
         while True:
@@ -208,6 +227,7 @@ class Sandbox:
             "access_tokens": s.access_tokens,
             "verify_token": s.verify_token,
             "callback_url": self.dispatcher.callback_url(),
+            "callback_verification": self.callback_verification,
             "subscriptions": {
                 "app_callback_url": self.dispatcher.app_callback,
                 "app_fields": self.dispatcher.app_fields,

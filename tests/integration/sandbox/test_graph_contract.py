@@ -480,3 +480,36 @@ def test_an_approved_template_reaches_a_new_person_and_is_billed_as_utility(
     }
     chat = sandbox.http.get(f"{sandbox.url}/sandbox/phones/+5215533334444/messages").json()
     assert "María" in chat["messages"][0]["render"]["body"]
+
+
+def test_a_callback_given_by_setting_is_verified_by_handshake_at_start(
+    start_sandbox: Callable[..., Running], receiver: tuple[Receiver, str]
+) -> None:
+    rec, url = receiver
+    running = start_sandbox(fast_settings(callback_url=url, verify_token=VERIFY_TOKEN))
+    wait_for(
+        lambda: (
+            running.http.get(f"{running.url}/sandbox/config").json()["callback_verification"] == "verified"
+        ),
+        message="the handshake",
+    )
+    [handshake] = [r for r in rec.requests if r.method == "GET"]
+    assert handshake.query["hub.mode"] == ["subscribe"]
+    assert handshake.query["hub.verify_token"] == [VERIFY_TOKEN]
+
+
+def test_a_callback_whose_handshake_fails_says_why_in_the_config(
+    start_sandbox: Callable[..., Running], receiver: tuple[Receiver, str]
+) -> None:
+    _, url = receiver
+    running = start_sandbox(fast_settings(callback_url=url, verify_token="not-the-receivers"))
+    verification = wait_for(
+        lambda: (
+            running.http.get(f"{running.url}/sandbox/config")
+            .json()["callback_verification"]
+            .startswith("failed")
+            and running.http.get(f"{running.url}/sandbox/config").json()["callback_verification"]
+        ),
+        message="the failed handshake",
+    )
+    assert "HTTP Status Code = 403" in verification
