@@ -75,6 +75,35 @@ def inbound_reply(database_url: str, payload: str) -> dict[str, Any] | None:
     return None
 
 
+def stored_message(database_url: str, wamid: str) -> dict[str, Any] | None:
+    """The row Cobro stored for the message `wamid`, if there is one yet."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            row = (
+                connection.execute(
+                    text(
+                        "SELECT wamid, direction, type, content, context_wamid FROM whatsapp_messages"
+                        " WHERE wamid = :wamid"
+                    ),
+                    {"wamid": wamid},
+                )
+                .mappings()
+                .first()
+            )
+    finally:
+        engine.dispose()
+    if row is None:
+        return None
+    content = row["content"] if isinstance(row["content"], dict) else json.loads(row["content"])
+    return dict(row, content=content)
+
+
+def from_phone(graph: Graph, phone: str, kind: str) -> list[dict[str, Any]]:
+    """What the person sent of one type, as the sandbox keeps it."""
+    return [m for m in graph.phone_messages(phone) if m["direction"] == "from_phone" and m["type"] == kind]
+
+
 def test_a_person_taps_pay_now_on_a_template_and_cobro_records_the_reply(
     page: Page, graph: Graph, stack: Stack
 ) -> None:
@@ -240,3 +269,91 @@ def test_a_number_that_is_not_e164_gets_the_list_with_an_explanation(page: Page)
     assert response is not None
     assert response.status == 404
     expect(page.get_by_test_id("open-error")).to_contain_text("not a phone number in E.164 form")
+
+
+def test_a_person_sends_a_photo_of_the_transfer_receipt_with_a_caption(
+    page: Page, graph: Graph, stack: Stack
+) -> None:
+    phone = "+5215511110006"
+    caption = "Ya pagué, aquí está el comprobante 🧾"
+    open_chat(page, phone)
+    composer = page.get_by_test_id("composer")
+    composer.fill(caption)
+
+    page.get_by_test_id("attach").click()
+    menu = page.get_by_test_id("attach-menu")
+    expect(menu).to_be_visible()
+    expect(menu.get_by_test_id("attach-caption")).to_have_text(f"Caption: {caption}")
+    expect(menu.get_by_test_id("attach-option")).to_have_text(["Transfer receipt", "ID card", "Other photo"])
+    menu.get_by_test_id("attach-option").filter(has_text="Transfer receipt").click()
+    expect(menu).to_be_hidden()
+
+    photo = outgoing(page)
+    expect(photo).to_have_count(1)
+    expect(photo).to_have_attribute("data-type", "image")
+    expect(photo).not_to_have_attribute("data-local", "true")  # the sandbox accepted it
+    expect(photo.get_by_test_id("image-placeholder")).to_have_attribute("data-sample", "receipt")
+    expect(photo.get_by_test_id("message-body")).to_have_text(caption)
+    expect(composer).to_have_value("")
+
+    images = wait_for(lambda: from_phone(graph, phone, "image"), what="the sandbox to hold the photo")
+    assert [m["render"]["body"] for m in images] == [caption]
+    stored = wait_for(
+        lambda: stored_message(stack.database_url, images[0]["id"]),
+        what="Cobro to store the photo",
+    )
+    assert (stored["direction"], stored["type"]) == ("in", "image")
+    assert stored["content"]["caption"] == caption
+    assert stored["content"]["media_id"].isdigit()
+    assert_not_reloaded(page)
+
+
+def test_a_person_reacts_with_a_thumbs_up_to_what_the_business_wrote(
+    page: Page, graph: Graph, stack: Stack
+) -> None:
+    phone = "+5215511110007"
+    open_chat(page, phone)
+    # The receipt without a caption opens the service window for the business's answer.
+    page.get_by_test_id("attach").click()
+    page.get_by_test_id("attach-option").filter(has_text="Transfer receipt").click()
+    expect(outgoing(page).get_by_test_id("image-placeholder")).to_have_count(1)
+    expect(outgoing(page)).not_to_have_attribute("data-local", "true")
+
+    wamid = graph.send(
+        {
+            "to": phone.lstrip("+"),
+            "type": "text",
+            "text": {"body": "¡Gracias! Recibimos tu pago de $1,250.00 MXN; tu cuenta está al corriente."},
+        }
+    )
+    thanks = incoming(page).filter(has_text="Recibimos tu pago")
+    thanks.hover()
+    thanks.get_by_test_id("react").click()
+    picker = page.get_by_test_id("reaction-picker")
+    expect(picker.get_by_test_id("reaction-option")).to_have_text(["👍", "❤️", "🙏", "😮", "😢"])
+    picker.locator('[data-emoji="👍"]').click()
+    expect(picker).to_be_hidden()
+
+    expect(thanks.get_by_test_id("reaction-badge")).to_have_text("👍")
+    expect(outgoing(page)).to_have_count(1)  # a reaction is a badge, not a bubble of its own
+    reactions = wait_for(
+        lambda: from_phone(graph, phone, "reaction"), what="the sandbox to hold the reaction"
+    )
+    assert [(m["context_id"], m["render"]["body"]) for m in reactions] == [(wamid, "👍")]
+    stored = wait_for(
+        lambda: stored_message(stack.database_url, reactions[0]["id"]),
+        what="Cobro to store the reaction",
+    )
+    assert (stored["direction"], stored["type"]) == ("in", "reaction")
+    assert stored["content"]["reacted_wamid"] == wamid
+    assert stored["content"]["reaction_emoji"] == "👍"
+    # Meta's reaction webhook names the message only in reaction.message_id, never in a context.
+    assert stored["context_wamid"] is None
+
+    page.mouse.move(0, 0)
+    page.screenshot(path="/tmp/phone_media.png", animations="disabled")
+    page.reload()
+    expect(incoming(page).filter(has_text="Recibimos tu pago").get_by_test_id("reaction-badge")).to_have_text(
+        "👍"
+    )
+    expect(outgoing(page).get_by_test_id("image-placeholder")).to_have_attribute("data-sample", "receipt")

@@ -267,3 +267,55 @@ def test_a_batch_of_statuses_takes_a_handful_of_statements(engine, uow_factory, 
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     assert process_webhook_deliveries(uow_factory, clock, parse_webhook).statuses == size
     assert len(statements) <= 15, statements
+
+
+def test_a_status_is_filed_under_the_creditor_that_sent_it_not_another_creditors_debtor(
+    engine, uow_factory, clock
+):
+    sender, _ = _debtor(engine, clock, phone="+5215599999999", slug="sender")
+    _debtor(engine, clock, slug="other")  # the recipient's phone is a debtor of another creditor
+    _send(uow_factory, clock, creditor_id=sender)
+    _receive(uow_factory, clock, delivery(statuses_change(status("wamid.OUT1", "read"))))
+    [read] = _events(engine, EventKind.MESSAGE_READ)
+    assert (read["creditor_id"], read["debtor_id"]) == (sender, None)
+
+
+def test_a_status_before_its_send_never_ties_the_message_to_another_creditors_debtor(
+    engine, uow_factory, clock
+):
+    _debtor(engine, clock, slug="other")  # owns the recipient's phone
+    sender, _ = _debtor(engine, clock, phone="+5215599999999", slug="sender")
+    _receive(uow_factory, clock, delivery(statuses_change(status("wamid.OUT1", "sent"))))
+    message = _send(uow_factory, clock, creditor_id=sender)
+    assert (message.creditor_id, message.debtor_id, message.status) == (sender, None, MessageStatus.SENT)
+
+
+def test_recording_sends_while_statuses_are_applied_never_fails_on_a_busy_database(
+    engine, uow_factory, clock
+):
+    """SQLite fails at once the first write of a transaction that read before another one committed; the
+    send is recorded write-first so it waits for the lock instead (PostgreSQL runs it too)."""
+    import threading
+
+    stop = threading.Event()
+
+    def apply_statuses() -> None:
+        i = 0
+        while not stop.is_set():
+            _receive(uow_factory, clock, delivery(statuses_change(status(f"wamid.X{i}", "sent"))))
+            i += 1
+
+    applier = threading.Thread(target=apply_statuses)
+    applier.start()
+    failures = []
+    try:
+        for i in range(40):
+            try:
+                _send(uow_factory, clock, wamid=f"wamid.O{i}")
+            except Exception as exc:  # counted: the assertion below names the first
+                failures.append(exc)
+    finally:
+        stop.set()
+        applier.join(timeout=30)
+    assert failures == []
+    assert len(_events(engine, EventKind.MESSAGE_ACCEPTED)) == 40

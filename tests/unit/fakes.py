@@ -124,6 +124,11 @@ class FakeMessages:
             return False
         return True
 
+    def link_debtor(self, wamid: str, link: DebtorLink) -> None:
+        stored = self.items[wamid]
+        if stored.debtor_id is None and stored.creditor_id in (None, link.creditor_id):
+            self.items[wamid] = replace(stored, debtor_id=link.debtor_id, creditor_id=link.creditor_id)
+
     def get(self, wamid: str) -> WhatsAppMessage | None:
         return self.items.get(wamid)
 

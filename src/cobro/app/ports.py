@@ -117,6 +117,10 @@ class WhatsAppMessageRepository(Protocol):
         row in and keeps the status it reached. False when it was already recorded."""
         ...
 
+    def link_debtor(self, wamid: str, link: DebtorLink) -> None:
+        """Ties a stored message that names no debtor yet to this debtor, unless it names another creditor."""
+        ...
+
     def get(self, wamid: str) -> WhatsAppMessage | None:
         """The message with this wamid, or None."""
         ...

@@ -133,13 +133,6 @@ def record_outbound_message(
     digits = to.removeprefix("+")
     wa_id, user_id = (digits, None) if digits.isdigit() else (None, to)  # `to` may be a business-scoped id
     with uow_factory() as uow:
-        link = (
-            DebtorLink(debtor_id, creditor_id) if debtor_id is not None and creditor_id is not None else None
-        )
-        if link is None and wa_id is not None:
-            link = uow.messages.debtor_links([wa_id]).get(wa_id)
-            if link is not None and creditor_id is not None and link.creditor_id != creditor_id:
-                link = None  # that phone's only debtor belongs to another creditor
         message = WhatsAppMessage(
             wamid=wamid,
             direction=Direction.OUTBOUND,
@@ -152,17 +145,26 @@ def record_outbound_message(
             biz_opaque_callback_data=biz_opaque_callback_data,
             status=MessageStatus.ACCEPTED,
             status_at=now,
-            debtor_id=link.debtor_id if link else None,
-            creditor_id=link.creditor_id if link else creditor_id,
+            debtor_id=debtor_id,
+            creditor_id=creditor_id,
         )
-        if uow.messages.record_outbound(message, now):
+        # Write before any read: on SQLite a transaction that read first fails its first write at once
+        # (SQLITE_BUSY_SNAPSHOT) when a webhook batch committed in between; writing first takes the lock.
+        recorded = uow.messages.record_outbound(message, now)
+        if debtor_id is None and wa_id is not None:
+            # The sender did not say whose debt this is: the phone's only debtor, if of the same creditor.
+            link = uow.messages.debtor_links([wa_id]).get(wa_id)
+            if link is not None and creditor_id in (None, link.creditor_id):
+                uow.messages.link_debtor(wamid, link)
+        stored = uow.messages.get(wamid)
+        assert stored is not None
+        if recorded:
             data = {"wamid": wamid, "type": type, "phone_number_id": phone_number_id}
             if biz_opaque_callback_data is not None:
                 data["biz_opaque_callback_data"] = biz_opaque_callback_data
             uow.events.append(
-                _event(EventKind.MESSAGE_ACCEPTED, now, message.debtor_id, message.creditor_id, data)
+                _event(EventKind.MESSAGE_ACCEPTED, now, stored.debtor_id, stored.creditor_id, data)
             )
-        stored = uow.messages.get(wamid)
         uow.commit()
     assert stored is not None
     return stored
@@ -186,9 +188,9 @@ def _apply_delivery(
 
 
 def _apply(uow: UnitOfWork, contents: WebhookContents, now: datetime) -> _Applied:
-    wa_ids = {m.wa_id for m in contents.messages if m.wa_id} | {
-        s.recipient_id for s in contents.statuses if s.recipient_id
-    }
+    # Only inbound messages are linked by phone. A status belongs to whoever sent its message: it is linked
+    # through the stored message row alone, never by its recipient's phone, which other creditors may share.
+    wa_ids = {m.wa_id for m in contents.messages if m.wa_id}
     debtors = uow.messages.debtor_links(wa_ids) if wa_ids else {}
     replies = _apply_messages(uow, contents.messages, debtors, now)
     new_statuses = uow.statuses.add_absent(contents.statuses, now) if contents.statuses else []
@@ -197,7 +199,7 @@ def _apply(uow: UnitOfWork, contents: WebhookContents, now: datetime) -> _Applie
     uow.events.append_many(
         [
             *replies,
-            *_apply_statuses(uow, new_statuses, debtors, now),
+            *_apply_statuses(uow, new_statuses, now),
             *(_template_event(r, now) for r in reviews),
         ]
     )
@@ -228,9 +230,7 @@ def _apply_messages(
     return events
 
 
-def _apply_statuses(
-    uow: UnitOfWork, statuses: Sequence[StatusUpdate], debtors: dict[str, DebtorLink], now: datetime
-) -> list[AuditEvent]:
+def _apply_statuses(uow: UnitOfWork, statuses: Sequence[StatusUpdate], now: datetime) -> list[AuditEvent]:
     if not statuses:
         return []
     # Per message, the causally latest of the new statuses; the database moves a message forward only.
@@ -239,7 +239,7 @@ def _apply_statuses(
         current = latest.get(status.wamid)
         if current is None or next_status(current.status, status.status) is not current.status:
             latest[status.wamid] = status
-    uow.messages.add_absent([_status_only_record(s, debtors) for s in latest.values()], now)
+    uow.messages.add_absent([_status_only_record(s) for s in latest.values()], now)
     uow.messages.advance(list(latest.values()))
     links = uow.messages.links(latest)
     events: list[AuditEvent] = []
@@ -247,7 +247,7 @@ def _apply_statuses(
         kind = _STATUS_EVENTS.get(status.status)
         if kind is None:
             continue
-        link = links.get(status.wamid) or (debtors.get(status.recipient_id) if status.recipient_id else None)
+        link = links.get(status.wamid)
         data: dict[str, Any] = {"wamid": status.wamid, "status": status.status.value}
         optional = {
             "error_code": status.error_code,
@@ -285,9 +285,9 @@ def _inbound_record(message: InboundMessage, link: DebtorLink | None) -> WhatsAp
     )
 
 
-def _status_only_record(status: StatusUpdate, debtors: dict[str, DebtorLink]) -> WhatsAppMessage:
-    """The row a status creates for a wamid not stored yet; recording the send fills it in."""
-    link = debtors.get(status.recipient_id) if status.recipient_id else None
+def _status_only_record(status: StatusUpdate) -> WhatsAppMessage:
+    """The row a status creates for a wamid not stored yet; recording the send fills it in (and says whose
+    message it is: the placeholder names no debtor or creditor)."""
     return WhatsAppMessage(
         wamid=status.wamid,
         direction=Direction.OUTBOUND,
@@ -299,8 +299,6 @@ def _status_only_record(status: StatusUpdate, debtors: dict[str, DebtorLink]) ->
         biz_opaque_callback_data=status.biz_opaque_callback_data,
         status=MessageStatus.ACCEPTED,
         status_at=status.timestamp,
-        debtor_id=link.debtor_id if link else None,
-        creditor_id=link.creditor_id if link else None,
     )
 
 

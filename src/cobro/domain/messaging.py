@@ -159,9 +159,9 @@ class WebhookContents:
 
 @dataclass(frozen=True, slots=True)
 class DebtorLink:
-    """The debtor (and its creditor) a message belongs to."""
+    """The debtor and creditor a message belongs to; debtor_id is None when a send named only its creditor."""
 
-    debtor_id: int
+    debtor_id: int | None
     creditor_id: int
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -106,6 +107,9 @@ def receive_from_phone(sandbox: Sandbox, phone: Phone, body: dict[str, Any]) -> 
         context = context.get("message_id") or context.get("id")
     if context is not None and not isinstance(context, str):
         raise invalid_parameter("context must be a wamid")
+    # A reaction names its message in reaction.message_id; the PhoneMessage shows it as context_id, so the
+    # phone page can put the badge on that bubble, while the webhook keeps Meta's shape (no context).
+    reacted_to = content["message_id"] if kind == "reaction" else None
     wall = time.time()
     message = Message(
         id=sandbox.state.new_wamid(phone),
@@ -115,13 +119,14 @@ def receive_from_phone(sandbox: Sandbox, phone: Phone, body: dict[str, Any]) -> 
         timestamp=int(wall),
         type=KINDS[kind],
         status="delivered",
-        context_id=context,
+        context_id=context or reacted_to,
         render=render_inbound(kind, body[kind]),
     )
     sandbox.state.add_message(phone, message)
     sandbox.state.stats.inbound += 1
     phone.last_inbound[number.id] = wall
-    sandbox.dispatcher.enqueue_change("messages", inbound_value(number, phone, message, content))
+    sent = replace(message, context_id=context) if message.context_id != context else message
+    sandbox.dispatcher.enqueue_change("messages", inbound_value(number, phone, sent, content))
     sandbox.hub.notify(phone, "message", message.to_json())
     return message
 

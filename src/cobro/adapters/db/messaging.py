@@ -174,15 +174,13 @@ class SqlWhatsAppMessages:
         fill = {
             name: new[name] for name in ("phone_number_id", "type", "content", "context_wamid", "occurred_at")
         }
-        keep_if_absent = (
-            "wa_id",
-            "user_id",
-            "parent_user_id",
-            "biz_opaque_callback_data",
-            "debtor_id",
-            "creditor_id",
-        )
+        keep_if_absent = ("wa_id", "user_id", "parent_user_id", "biz_opaque_callback_data")
         fill.update({name: func.coalesce(new[name], m[name]) for name in keep_if_absent})
+        # Debtor and creditor move as a pair (a composite foreign key ties them): the send's pair when it
+        # names a creditor, else the pair already stored; never one from each.
+        sent_names_creditor = new.creditor_id.is_not(None)
+        fill["creditor_id"] = case((sent_names_creditor, new.creditor_id), else_=m.creditor_id)
+        fill["debtor_id"] = case((sent_names_creditor, new.debtor_id), else_=m.debtor_id)
         result = self._connection.execute(
             statement.on_conflict_do_update(
                 index_elements=["wamid"],
@@ -193,6 +191,19 @@ class SqlWhatsAppMessages:
         # A row comes back when one was inserted or filled in; none when the WHERE refused the update
         # (already recorded). rowcount cannot tell: with RETURNING, drivers report it differently.
         return result.first() is not None
+
+    def link_debtor(self, wamid: str, link: DebtorLink) -> None:
+        """Ties a stored message that names no debtor yet to this debtor, unless it names another creditor."""
+        m = whatsapp_messages.c
+        self._connection.execute(
+            update(whatsapp_messages)
+            .where(
+                m.wamid == wamid,
+                m.debtor_id.is_(None),
+                or_(m.creditor_id.is_(None), m.creditor_id == link.creditor_id),
+            )
+            .values(debtor_id=link.debtor_id, creditor_id=link.creditor_id)
+        )
 
     def get(self, wamid: str) -> WhatsAppMessage | None:
         """The message with this wamid, or None."""
@@ -221,12 +232,12 @@ class SqlWhatsAppMessages:
         )
 
     def links(self, wamids: Collection[str]) -> dict[str, DebtorLink]:
-        """The debtor of each stored message that has one, by wamid."""
+        """The creditor (and debtor, when known) of each stored message that has one, by wamid."""
         m = whatsapp_messages.c
         found: dict[str, DebtorLink] = {}
         for chunk in _chunks(sorted(set(wamids))):
             query = select(m.wamid, m.debtor_id, m.creditor_id).where(
-                m.wamid.in_(chunk), m.debtor_id.is_not(None)
+                m.wamid.in_(chunk), m.creditor_id.is_not(None)
             )
             for wamid, debtor_id, creditor_id in self._connection.execute(query):
                 found[wamid] = DebtorLink(debtor_id=debtor_id, creditor_id=creditor_id)

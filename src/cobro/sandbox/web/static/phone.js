@@ -7,6 +7,60 @@
     window.PhoneKit;
   // The latest messages are enough for a person; a benchmark's phone can hold many thousands.
   const HISTORY_LIMIT = 500;
+  // What the person can react with, as WhatsApp offers first.
+  const REACTIONS = ["👍", "❤️", "🙏", "😮", "😢"];
+  // Meta's limit on an image caption; the phone API refuses longer ones.
+  const CAPTION_LIMIT = 1024;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  /** The built-in sample photos, drawn here (nothing is fetched): [tag, attributes] shapes on a 240×150 canvas. */
+  const PHOTO_SAMPLES = {
+    receipt: {
+      label: "Transfer receipt",
+      shapes: [
+        ["rect", { width: 240, height: 150, fill: "#d5e2dd" }],
+        ["polygon", { points: "80,16 164,16 164,134 157,139 150,134 143,139 136,134 129,139 122,134 115,139 108,134 101,139 94,134 87,139 80,134", fill: "rgba(11,20,26,0.12)" }],
+        ["polygon", { points: "78,13 162,13 162,131 155,136 148,131 141,136 134,131 127,136 120,131 113,136 106,131 99,136 92,131 85,136 78,131", fill: "#fff" }],
+        ["rect", { x: 78, y: 13, width: 84, height: 15, fill: "#008069" }],
+        ["rect", { x: 86, y: 19, width: 30, height: 3, rx: 1.5, fill: "rgba(255,255,255,0.85)" }],
+        ["circle", { cx: 120, cy: 45, r: 9, fill: "#25d366" }],
+        ["path", { d: "M115.6 45.3l3 3 5.8-6", fill: "none", stroke: "#fff", "stroke-width": 2.2, "stroke-linecap": "round", "stroke-linejoin": "round" }],
+        ["rect", { x: 92, y: 61, width: 56, height: 4, rx: 2, fill: "#c5cdd1" }],
+        ["rect", { x: 99, y: 71, width: 42, height: 8, rx: 2, fill: "#54656f" }],
+        ["rect", { x: 88, y: 90, width: 64, height: 3, rx: 1.5, fill: "#dde3e6" }],
+        ["rect", { x: 88, y: 98, width: 64, height: 3, rx: 1.5, fill: "#dde3e6" }],
+        ["rect", { x: 88, y: 106, width: 46, height: 3, rx: 1.5, fill: "#dde3e6" }],
+        ["rect", { x: 88, y: 114, width: 54, height: 3, rx: 1.5, fill: "#dde3e6" }],
+      ],
+    },
+    id_card: {
+      label: "ID card",
+      shapes: [
+        ["rect", { width: 240, height: 150, fill: "#d8dee8" }],
+        ["rect", { x: 42, y: 28, width: 160, height: 100, rx: 10, fill: "rgba(11,20,26,0.12)" }],
+        ["rect", { x: 40, y: 25, width: 160, height: 100, rx: 10, fill: "#f6f8fb" }],
+        ["path", { d: "M50 25h140a10 10 0 0 1 10 10v11H40V35a10 10 0 0 1 10-10z", fill: "#3b6ea8" }],
+        ["rect", { x: 52, y: 33, width: 52, height: 5, rx: 2.5, fill: "rgba(255,255,255,0.85)" }],
+        ["rect", { x: 52, y: 56, width: 40, height: 56, rx: 4, fill: "#c9d3de" }],
+        ["circle", { cx: 72, cy: 75, r: 9, fill: "#8fa1b3" }],
+        ["path", { d: "M57 112c0-11 7-17 15-17s15 6 15 17z", fill: "#8fa1b3" }],
+        ["rect", { x: 102, y: 60, width: 84, height: 6, rx: 3, fill: "#54656f" }],
+        ["rect", { x: 102, y: 74, width: 70, height: 4, rx: 2, fill: "#b7c2cd" }],
+        ["rect", { x: 102, y: 84, width: 78, height: 4, rx: 2, fill: "#b7c2cd" }],
+        ["rect", { x: 102, y: 94, width: 56, height: 4, rx: 2, fill: "#b7c2cd" }],
+        ["rect", { x: 102, y: 106, width: 40, height: 6, rx: 2, fill: "#dfe5ec" }],
+      ],
+    },
+    photo: {
+      label: "Photo",
+      shapes: [
+        ["rect", { width: 240, height: 150, fill: "#bfe3f2" }],
+        ["circle", { cx: 184, cy: 40, r: 14, fill: "#ffd279" }],
+        ["polygon", { points: "0,150 0,112 58,62 104,110 138,82 240,140 240,150", fill: "#7bb896" }],
+        ["polygon", { points: "62,150 138,82 200,126 240,104 240,150", fill: "#4f9473" }],
+      ],
+    },
+  };
 
   function startChat() {
     const number = document.body.dataset.phone;
@@ -33,6 +87,54 @@
     let readTimer = null;
     let toastTimer = null;
     let sheetReturnFocus = null;
+    /** The reaction picker open on a message, if any: {picker, opener}. */
+    let openPicker = null;
+
+    // -- sample photos --
+
+    // The phone API keeps a photo's caption, not which sample it was: the page remembers that itself (for this
+    // tab, across reloads); a photo it does not know is drawn as the plain "Photo".
+    const photoSamples = new Map();
+
+    function rememberSample(id, sample) {
+      if (!id || !sample) return;
+      photoSamples.set(id, sample);
+      try {
+        sessionStorage.setItem(`cobro-photo:${id}`, sample);
+      } catch {
+        // storage may be off: the drawing then lasts until the page is reloaded
+      }
+    }
+
+    function sampleOf(msg) {
+      let sample = msg.sample || photoSamples.get(msg.id);
+      if (!sample) {
+        try {
+          sample = sessionStorage.getItem(`cobro-photo:${msg.id}`);
+        } catch {
+          sample = null;
+        }
+      }
+      return sample && sample in PHOTO_SAMPLES ? sample : "photo";
+    }
+
+    function photoPlaceholder(msg) {
+      const sample = sampleOf(msg);
+      const svg = document.createElementNS(SVG_NS, "svg");
+      svg.setAttribute("viewBox", "0 0 240 150");
+      svg.setAttribute("preserveAspectRatio", "xMidYMid slice");
+      svg.setAttribute("aria-hidden", "true");
+      for (const [tag, attrs] of PHOTO_SAMPLES[sample].shapes) {
+        const shape = document.createElementNS(SVG_NS, tag);
+        for (const [name, value] of Object.entries(attrs)) shape.setAttribute(name, String(value));
+        svg.append(shape);
+      }
+      return h(
+        "span",
+        { cls: "msg-image", testid: "image-placeholder", data: { sample }, attrs: { role: "img", "aria-label": PHOTO_SAMPLES[sample].label } },
+        svg,
+      );
+    }
 
     // -- status lines --
 
@@ -107,7 +209,7 @@
       const quoted = messages.get(msg.context_id);
       if (!quoted) return null;
       const render = quoted.msg.render || {};
-      const text = [render.header, render.body].filter(Boolean).join("\n") || quoted.msg.type;
+      const text = [render.header, render.body].filter(Boolean).join("\n") || (quoted.msg.type === "image" ? "📷 Photo" : quoted.msg.type);
       return h(
         "span",
         { cls: "quote", testid: "message-quote", data: { quotedId: msg.context_id } },
@@ -182,6 +284,9 @@
       const outgoing = msg.direction === "from_phone";
       const buttons = Array.isArray(render.buttons) ? render.buttons : [];
       const rich = buttons.length > 0 || Boolean(render.list);
+      const image = msg.type === "image";
+      // A photo without a caption shows its time over the picture, as WhatsApp does.
+      const bare = image && !render.body;
       const body = h("span", { cls: "msg-body", testid: "message-body" });
       if (msg.type === "reaction") {
         // Reached only when the reacted-to message is not in this chat: say what happened instead.
@@ -192,7 +297,7 @@
       }
       const footer = render.footer ? h("small", { cls: "msg-footer", testid: "message-footer", text: render.footer }) : null;
       // Room after the last line of text so the time, drawn in the corner, never covers it.
-      (footer || body).append(h("span", { cls: "meta-spacer", attrs: { "aria-hidden": "true" } }));
+      if (!bare) (footer || body).append(h("span", { cls: "meta-spacer", attrs: { "aria-hidden": "true" } }));
       const bubble = h(
         "div",
         { cls: "bubble" },
@@ -200,13 +305,15 @@
           "div",
           { cls: "content" },
           quoteFor(msg),
-          msg.type === "image" ? h("span", { cls: "msg-image", attrs: { "aria-label": "Photo" } }, ICONS.camera()) : null,
+          image ? photoPlaceholder(msg) : null,
           render.header ? h("strong", { cls: "msg-header", testid: "message-header", text: render.header }) : null,
-          body,
+          bare ? null : body,
           footer,
           h("span", { cls: "meta" }, h("time", { text: timeOf(msg.timestamp) }), ticksFor(msg.status)),
         ),
       );
+      // The person can react to what the business sent (once the sandbox knows the message).
+      if (msg.direction === "to_phone" && !msg.local) bubble.append(reactButtonFor(msg));
       if (rich) {
         bubble.append(
           h(
@@ -220,7 +327,7 @@
       return h(
         "div",
         {
-          cls: `msg ${outgoing ? "msg-out" : "msg-in"}${rich ? " msg-rich" : ""}`,
+          cls: `msg ${outgoing ? "msg-out" : "msg-in"}${rich ? " msg-rich" : ""}${image ? " msg-photo" : ""}${bare ? " msg-photo-bare" : ""}`,
           testid: "message",
           data: { id: msg.id, direction: msg.direction, type: msg.type, status: msg.status, local: msg.local ? "true" : null },
         },
@@ -266,11 +373,16 @@
     /** Places a reaction on the message it reacts to; a reaction with no emoji takes it away. */
     function applyReaction(msg) {
       const target = msg.context_id && messages.get(msg.context_id);
-      if (!target) return false;
-      target.node.querySelector(".reaction")?.remove();
-      const emoji = (msg.render && msg.render.body) || "";
-      if (emoji) target.node.append(h("span", { cls: "reaction", testid: "reaction", text: emoji }));
+      if (!target || target.msg.type === "reaction") return false;
+      setBadge(target.node, (msg.render && msg.render.body) || "");
       return true;
+    }
+
+    function setBadge(node, emoji) {
+      node.querySelector(".reaction")?.remove();
+      if (emoji) {
+        node.append(h("span", { cls: "reaction", testid: "reaction-badge", text: emoji, attrs: { title: `You reacted ${emoji}` } }));
+      }
     }
 
     /** The stream can bring the person's message before the POST answers: it then takes its placeholder's place. */
@@ -278,7 +390,14 @@
       const body = incoming.render && incoming.render.body;
       for (const [id, entry] of messages) {
         const local = entry.msg;
-        if (local.local && local.status !== "failed" && local.render.body === body && local.context_id === (incoming.context_id || null)) {
+        if (
+          local.local &&
+          local.status !== "failed" &&
+          local.type === incoming.type &&
+          local.render.body === body &&
+          local.context_id === (incoming.context_id || null)
+        ) {
+          rememberSample(incoming.id, local.sample);
           remove(id);
           return;
         }
@@ -468,8 +587,9 @@
         direction: "from_phone",
         timestamp: Math.floor(Date.now() / 1000),
         type: preview.type,
+        sample: preview.sample,
         status: "accepted",
-        context_id: payload.context || null,
+        context_id: preview.context || payload.context || null,
         render: { header: null, body: preview.body, footer: null, buttons: [], list: null },
       });
       try {
@@ -477,6 +597,7 @@
         if (banner.dataset.kind === "error") showBanner("");
         const placeholder = messages.get(localId);
         remove(localId);
+        if (placeholder) rememberSample(answer.id, placeholder.msg.sample);
         if (placeholder && answer.id && !messages.has(answer.id)) {
           // The stream usually brings the message first; if not, keep ours until the next load.
           upsert({ ...placeholder.msg, id: answer.id, local: false, status: "sent" });
@@ -484,9 +605,13 @@
         }
         return true;
       } catch (error) {
+        showBanner(`Not sent: ${error.message}`, "error");
+        if (preview.type === "reaction") {
+          remove(localId); // a refused reaction leaves no bubble: the caller puts the previous badge back
+          return false;
+        }
         applyStatus({ id: localId, status: "failed" });
         messages.get(localId)?.node.setAttribute("title", error.message);
-        showBanner(`Not sent: ${error.message}`, "error");
         return false;
       }
     }
@@ -518,6 +643,122 @@
       }
     });
     composer.addEventListener("input", autosize);
+
+    // -- sending a sample photo --
+
+    const attachButton = document.querySelector('[data-testid="attach"]');
+    const attachMenu = document.querySelector('[data-testid="attach-menu"]');
+    const attachCaption = attachMenu.querySelector('[data-testid="attach-caption"]');
+
+    function openAttach() {
+      const caption = composer.value.trim();
+      attachCaption.textContent = caption ? `Caption: ${caption}` : "Type in the message box first to add a caption.";
+      attachCaption.classList.toggle("attach-caption-set", Boolean(caption));
+      attachMenu.hidden = false;
+      attachButton.setAttribute("aria-expanded", "true");
+      attachMenu.querySelector("button")?.focus();
+    }
+
+    function closeAttach({ refocus = false } = {}) {
+      if (attachMenu.hidden) return;
+      attachMenu.hidden = true;
+      attachButton.setAttribute("aria-expanded", "false");
+      if (refocus) attachButton.focus();
+    }
+
+    async function sendPhoto(sample) {
+      const caption = composer.value.trim();
+      if (caption.length > CAPTION_LIMIT) {
+        toast(`A photo's caption can have at most ${CAPTION_LIMIT.toLocaleString("en")} characters.`);
+        return;
+      }
+      composer.value = "";
+      autosize();
+      const sent = await sendFromPhone(caption ? { image: { caption } } : { image: {} }, { type: "image", body: caption, sample });
+      if (!sent && !composer.value) composer.value = caption; // give the caption back to retry
+      composer.focus();
+    }
+
+    attachButton.addEventListener("click", () => (attachMenu.hidden ? openAttach() : closeAttach()));
+    for (const option of attachMenu.querySelectorAll('[data-testid="attach-option"]')) {
+      option.addEventListener("click", () => {
+        closeAttach();
+        sendPhoto(option.dataset.sample);
+      });
+    }
+
+    // -- reacting to the business's messages --
+
+    function reactButtonFor(msg) {
+      const node = h(
+        "button",
+        { cls: "react", testid: "react", attrs: { type: "button", "aria-label": "React", title: "React", "aria-haspopup": "menu", "aria-expanded": "false" } },
+        ICONS.smiley(),
+      );
+      node.addEventListener("click", () => {
+        const open = openPicker && openPicker.opener === node;
+        closePicker();
+        if (!open) showPicker(msg, node);
+      });
+      return node;
+    }
+
+    function showPicker(msg, opener) {
+      const row = opener.closest('[data-testid="message"]');
+      const current = row.querySelector(".reaction")?.textContent || "";
+      const picker = h(
+        "div",
+        { cls: "reaction-picker", testid: "reaction-picker", attrs: { role: "menu", "aria-label": "React to this message" } },
+        ...REACTIONS.map((emoji) => {
+          const option = h("button", {
+            cls: "reaction-option",
+            testid: "reaction-option",
+            text: emoji,
+            data: { emoji },
+            attrs: { type: "button", role: "menuitemradio", "aria-checked": String(emoji === current), "aria-label": `React ${emoji}` },
+          });
+          option.addEventListener("click", () => {
+            closePicker({ refocus: true });
+            react(msg, emoji);
+          });
+          return option;
+        }),
+      );
+      // Below the bubble when there is no room above it in the chat.
+      const room = opener.closest(".bubble").getBoundingClientRect().top - chat.getBoundingClientRect().top;
+      picker.classList.toggle("below", room < 56);
+      row.append(picker);
+      opener.setAttribute("aria-expanded", "true");
+      row.classList.add("picking");
+      openPicker = { picker, opener, row };
+      picker.querySelector("button")?.focus();
+    }
+
+    function closePicker({ refocus = false } = {}) {
+      if (!openPicker) return;
+      const { picker, opener, row } = openPicker;
+      openPicker = null;
+      picker.remove();
+      row.classList.remove("picking");
+      opener.setAttribute("aria-expanded", "false");
+      if (refocus && opener.isConnected) opener.focus();
+    }
+
+    /** The person reacts: the badge shows at once and goes back to what it was if the sandbox refuses. */
+    async function react(msg, emoji) {
+      const entry = messages.get(msg.id);
+      if (!entry) return;
+      const before = entry.node.querySelector(".reaction")?.textContent || "";
+      if (before === emoji) return; // the phone API cannot take a reaction away, so choosing it again does nothing
+      const sent = await sendFromPhone({ reaction: { message_id: msg.id, emoji } }, { type: "reaction", body: emoji, context: msg.id });
+      const target = messages.get(msg.id);
+      if (!sent && target) setBadge(target.node, before);
+    }
+
+    document.addEventListener("pointerdown", (event) => {
+      if (!attachMenu.hidden && !attachMenu.contains(event.target) && !attachButton.contains(event.target)) closeAttach();
+      if (openPicker && !openPicker.picker.contains(event.target) && !openPicker.opener.contains(event.target)) closePicker();
+    });
 
     // -- the list's bottom sheet --
 
@@ -564,7 +805,10 @@
     });
     sheet.querySelector('[data-testid="list-close"]').addEventListener("click", closeSheet);
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") closeSheet();
+      if (event.key !== "Escape") return;
+      closeSheet();
+      closeAttach({ refocus: true });
+      closePicker({ refocus: true });
     });
 
     connect();
