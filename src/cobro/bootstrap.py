@@ -10,6 +10,7 @@ from cobro.adapters.db.engine import make_engine
 from cobro.adapters.db.uow import SqlUnitOfWorkFactory
 from cobro.config import Settings
 from cobro.domain.clock import Clock, SystemClock
+from cobro.domain.errors import InvalidInput
 from cobro.logs import configure_logging
 
 
@@ -28,8 +29,13 @@ class Container:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Reads the environment and .env; the only place that does."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Reads the environment and .env; the only place that does. Production refuses published secrets."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if public := settings.public_defaults_in_production():
+        raise InvalidInput(
+            f"COBRO_ENV=production needs its own {', '.join(public)}: the defaults are public (README)"
+        )
+    return settings
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Container:

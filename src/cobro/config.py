@@ -54,3 +54,16 @@ class Settings(BaseSettings):
         default=SecretStr("sandbox-verify-token"),
         description="Token Meta echoes in the webhook verification handshake.",
     )
+
+    def public_defaults_in_production(self) -> list[str]:
+        """The secrets still at their published defaults while env is production (each one would let anyone
+        forge webhooks or sessions); empty in development, where the defaults match the sandbox."""
+        if self.env != "production":
+            return []
+        secrets = ("secret_key", "whatsapp_app_secret", "whatsapp_verify_token", "whatsapp_access_token")
+        defaults = type(self).model_fields
+        return [
+            f"COBRO_{name.upper()}"
+            for name in secrets
+            if getattr(self, name).get_secret_value() == defaults[name].get_default().get_secret_value()
+        ]

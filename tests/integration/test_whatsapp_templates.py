@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cobro.adapters.whatsapp import TemplateDefinition, TemplateInfo, TemplateReviewTimedOut
+from cobro.adapters.whatsapp import TemplateDefinition, TemplateInfo, TemplateReviewTimedOut, TokenInvalid
 from tests.integration.whatsapp_mock import TEMPLATES_PATH, Recorder, client_for
 
 
@@ -110,3 +110,50 @@ async def test_waiting_for_review_gives_up_after_the_timeout() -> None:
     async with client_for(recorder) as client:
         with pytest.raises(TemplateReviewTimedOut, match="still PENDING"):
             await client.wait_for_template_review("r", "es_MX", timeout=0.05, poll_every=0.01)
+
+
+@pytest.mark.anyio
+async def test_subscribing_the_app_posts_form_fields_with_the_app_access_token() -> None:
+    recorder = Recorder(httpx.Response(200, json={"success": True}))
+    async with client_for(recorder) as client:
+        await client.subscribe_app(
+            app_id="1210000000000001",
+            app_secret="app-s3cret",
+            callback_url="https://cobro.example.com/webhooks/whatsapp",
+            verify_token="v-token",
+        )
+    [request] = recorder.requests
+    assert request.url.path == "/v23.0/1210000000000001/subscriptions"
+    assert request.url.query == b""  # the verify token stays out of URLs and access logs
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.headers["authorization"] == "Bearer 1210000000000001|app-s3cret"
+    fields = dict(httpx.QueryParams(request.content.decode()))
+    assert fields["object"] == "whatsapp_business_account"
+    assert fields["callback_url"] == "https://cobro.example.com/webhooks/whatsapp"
+    assert fields["verify_token"] == "v-token"
+    assert fields["fields"] == "messages,message_template_status_update"
+
+
+@pytest.mark.anyio
+async def test_a_refused_subscription_never_shows_the_app_secret() -> None:
+    recorder = Recorder(
+        httpx.Response(
+            400,
+            json={
+                "error": {
+                    "message": "bad app token 1210000000000001|app-s3cret",
+                    "type": "OAuthException",
+                    "code": 190,
+                }
+            },
+        )
+    )
+    async with client_for(recorder) as client:
+        with pytest.raises(TokenInvalid) as refused:
+            await client.subscribe_app(
+                app_id="1210000000000001",
+                app_secret="app-s3cret",
+                callback_url="https://cobro.example.com/webhooks/whatsapp",
+                verify_token="v-token",
+            )
+    assert "app-s3cret" not in str(refused.value) + repr(refused.value)

@@ -161,3 +161,46 @@ def test_fields_cobro_does_not_handle_are_ignored_not_refused():
 def test_a_malformed_delivery_says_what_is_wrong(raw, problem):
     with pytest.raises(MalformedWebhook, match=problem):
         parse_webhook(raw)
+
+
+_HEAD = b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},'
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (
+            b'{"object":"whatsapp_business_account","entry":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "nested",
+        ),
+        (
+            _HEAD + '"messages":[{"from":"1","id":"w","type":"text","timestamp":"\u00b2"}]}}]}]}'.encode(),
+            "Unix",
+        ),
+        (
+            _HEAD + b'"messages":[{"from":"1","id":"w","type":"' + b"x" * 40 + b'","timestamp":"1"}]}}]}]}',
+            "32",
+        ),
+        (_HEAD + b'"messages":[{"from":"1","id":"w\\u0000","type":"text","timestamp":"1"}]}}]}]}', "NUL"),
+        (
+            _HEAD
+            + b'"statuses":[{"id":"w","status":"sent","timestamp":"1","recipient_id":"'
+            + b"1" * 40
+            + b'"}]}}]}]}',
+            "32",
+        ),
+    ],
+    ids=["deeply nested", "non-ASCII digit timestamp", "overlong type", "NUL in an id", "overlong recipient"],
+)
+def test_a_body_cobro_could_never_store_is_refused_as_malformed_not_crashed_on(raw, problem):
+    with pytest.raises(MalformedWebhook, match=problem):
+        parse_webhook(raw)
+
+
+def test_an_interactive_reply_whose_type_is_not_a_string_is_read_without_crashing():
+    raw = (
+        _HEAD
+        + b'"messages":[{"from":"1","id":"w","type":"interactive","timestamp":"1","interactive":{"type":[]}}]}}]}]}'
+    )
+    [message] = parse_webhook(raw).messages
+    assert message.type == "interactive"

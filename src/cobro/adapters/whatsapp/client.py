@@ -242,7 +242,11 @@ class WhatsAppClient:
             response = await self._http.post(
                 f"/{self.api_version}/{app_id}/subscriptions",
                 data=params,
-                headers={"Authorization": f"Bearer {secret.reveal()}"},
+                # The client's default Content-Type is JSON; this body is form fields.
+                headers={
+                    "Authorization": f"Bearer {secret.reveal()}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
             )
         except httpx.TransportError as exc:
             raise error_from_transport(exc, what) from exc

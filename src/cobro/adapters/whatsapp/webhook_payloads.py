@@ -39,8 +39,37 @@ def parse_webhook(raw_body: bytes) -> WebhookContents:
     """Every message, status and template review in one delivery; raises MalformedWebhook on a bad shape."""
     try:
         data = json.loads(raw_body)
+    except RecursionError as exc:
+        raise MalformedWebhook("body is nested too deeply") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedWebhook(f"body is not JSON: {exc}") from exc
+    _refuse_nul(data)
+    try:
+        return _contents(data)
+    except MalformedWebhook:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        # A shape no rule above foresaw: still the sender's mistake (400), never a crash (500), since a
+        # body Cobro cannot read would otherwise be redelivered by Meta for days.
+        raise MalformedWebhook(f"unexpected shape: {type(exc).__name__}: {str(exc)[:100]}") from exc
+
+
+def _refuse_nul(data: Any) -> None:
+    """PostgreSQL text cannot hold NUL; no WhatsApp field carries one, so a body with one is refused whole."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise MalformedWebhook("a text contains a NUL character")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _contents(data: Any) -> WebhookContents:
     if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
         raise MalformedWebhook("'object' must be 'whatsapp_business_account'")
     messages: list[InboundMessage] = []
@@ -108,7 +137,9 @@ def _message(
     if kind == "text":
         fields["text"] = _optional(body, "body")
     elif kind == "interactive":
-        reply = body.get(body.get("type", "")) if isinstance(body.get(body.get("type", "")), dict) else {}
+        reply_kind = body.get("type")  # button_reply or list_reply
+        reply_body = body.get(reply_kind) if isinstance(reply_kind, str) else None
+        reply = reply_body if isinstance(reply_body, dict) else {}
         fields["reply_id"] = _optional(reply, "id")
         fields["reply_title"] = _optional(reply, "title")
     elif kind == "button":
@@ -201,23 +232,54 @@ def _list(parent: dict[str, Any], key: str, where: str, default: list[Any] | Non
     return value
 
 
+# The longest value Cobro stores for each identifier (the columns in adapters/db/tables.py). A longer one is
+# refused with the whole body (400) rather than accepted and then never storable.
+_MAX_LENGTH = {
+    "id": 128,
+    "from": 32,
+    "wa_id": 32,
+    "recipient_id": 32,
+    "type": 32,
+    "status": 16,
+    "user_id": 160,
+    "from_user_id": 160,
+    "parent_user_id": 160,
+    "from_parent_user_id": 160,
+    "recipient_user_id": 160,
+    "phone_number_id": 64,
+    "biz_opaque_callback_data": 512,
+    "event": 32,
+    "message_template_id": 64,
+    "message_template_name": 512,
+    "message_template_language": 16,
+}
+
+
 def _text(parent: dict[str, Any], key: str, where: str) -> str:
     value = parent.get(key)
     if not isinstance(value, str) or not value:
         raise MalformedWebhook(f"{where}.{key}: expected a non-empty string")
-    return value
+    return _within_limit(value, key, where)
 
 
-def _optional(parent: dict[str, Any], key: str) -> str | None:
+def _optional(parent: dict[str, Any], key: str, where: str = "") -> str | None:
     value = parent.get(key)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return value if isinstance(value, str) and value else None
+        value = str(value)
+    return _within_limit(value, key, where) if isinstance(value, str) and value else None
+
+
+def _within_limit(value: str, key: str, where: str) -> str:
+    limit = _MAX_LENGTH.get(key)
+    if limit is not None and len(value) > limit:
+        raise MalformedWebhook(f"{where}.{key}: longer than {limit} characters")
+    return value
 
 
 def _timestamp(value: Any, where: str) -> datetime:
     """Meta sends Unix seconds, as a string in messages and statuses and as a number in entry.time."""
-    if isinstance(value, str) and value.isdigit():
+    # ASCII digits only ("²".isdigit() is True) and at most 12 of them (Unix seconds until year 33658).
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise MalformedWebhook(f"{where}: expected Unix seconds")

@@ -14,6 +14,7 @@ from cobro.adapters.db import migrate
 from cobro.bootstrap import Container
 from cobro.entrypoints.web.webhooks import (
     WebhookProcessor,
+    drain_periodically,
     process_leftover_deliveries,
     receive_whatsapp_webhook,
     verify_whatsapp_webhook,
@@ -59,16 +60,19 @@ def create_app(container: Container) -> Litestar:
     """The web application for one process."""
     processor = WebhookProcessor(container.uow_factory, container.clock)
     background: set[asyncio.Task[None]] = set()
+    periodic: set[asyncio.Task[None]] = set()
 
     def start_backlog() -> None:
         # In the background: a long backlog must not hold up startup or readiness.
-        background.add(
-            asyncio.get_running_loop().create_task(process_leftover_deliveries(container, processor))
-        )
+        loop = asyncio.get_running_loop()
+        background.add(loop.create_task(process_leftover_deliveries(container, processor)))
+        periodic.add(loop.create_task(drain_periodically(processor)))
 
     async def stop() -> None:
         processor.stopping.set()  # a drain stops after the delivery in hand
-        await asyncio.gather(*background)
+        for task in periodic:
+            task.cancel()
+        await asyncio.gather(*background, *periodic, return_exceptions=True)
         container.close()
 
     return Litestar(

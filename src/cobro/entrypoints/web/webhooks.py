@@ -91,6 +91,16 @@ class WebhookProcessor:
             )
 
 
+async def drain_periodically(processor: WebhookProcessor, every: float = 30.0) -> None:
+    """Retries due deliveries (failed attempts, expired leases) even when no new webhook arrives."""
+    while not processor.stopping.is_set():
+        await anyio.sleep(every)
+        try:
+            await anyio.to_thread.run_sync(processor.drain)
+        except Exception as exc:  # logged; the next round tries again, the server keeps answering
+            _log.error("webhook_drain_failed", error=f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
 async def process_leftover_deliveries(container: Container, processor: WebhookProcessor) -> None:
     """At startup: applies what an earlier process stored but did not finish, once the schema is current."""
     try:
