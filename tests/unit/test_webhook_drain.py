@@ -17,6 +17,7 @@ class CountingProcessor:
 
         self.stopping = threading.Event()
         self.drains = 0
+        self.limiter = None  # anyio's default thread limiter
 
     def drain(self) -> None:
         self.drains += 1

@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import structlog
 from litestar import MediaType, Request, get, post
@@ -46,6 +47,14 @@ class WebhookProcessor:
         self._draining = threading.Lock()
         self._last_drain = float("-inf")
         self.stopping = threading.Event()
+        # Applying runs on its own few threads, fewer than the database pool's connections, so a burst of
+        # deliveries being applied never starves the requests that store new ones (anyio's shared pool has
+        # 40 threads; SQLAlchemy's pool 15 connections).
+        self.limiter = anyio.CapacityLimiter(10)
+
+    async def apply_in_background(self, delivery_id: int) -> None:
+        """Applies one stored delivery on the processor's own threads (a response's background task)."""
+        await anyio.to_thread.run_sync(self.apply, delivery_id, limiter=self.limiter)
 
     def apply(self, delivery_id: int) -> None:
         """Applies one stored delivery (unless another worker holds it), then drains the backlog if due."""
@@ -96,7 +105,7 @@ async def drain_periodically(processor: WebhookProcessor, every: float = 30.0) -
     while not processor.stopping.is_set():
         await anyio.sleep(every)
         try:
-            await anyio.to_thread.run_sync(processor.drain)
+            await anyio.to_thread.run_sync(processor.drain, limiter=processor.limiter)
         except Exception as exc:  # logged; the next round tries again, the server keeps answering
             _log.error("webhook_drain_failed", error=f"{type(exc).__name__}: {str(exc)[:200]}")
 
@@ -152,5 +161,5 @@ async def receive_whatsapp_webhook(request: Request[Any, Any, Any], state: State
     processor: WebhookProcessor = state.webhook_processor
     return Response(
         {"status": "received", "delivery": delivery_id},
-        background=BackgroundTask(processor.apply, delivery_id),
+        background=BackgroundTask(processor.apply_in_background, delivery_id),
     )
