@@ -38,6 +38,7 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=256
 # Connect and pool waits are short because failing there proves nothing was sent, so the row simply goes
 # back to the queue; the read wait is long because a read timeout leaves the outcome unknown.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+_MAX_TEMPLATE_PAGES = 2_500
 _TEMPLATE_FIELDS = "id,name,language,status,category,rejected_reason"
 _REDACTED = "[redacted]"
 _T = TypeVar("_T")
@@ -167,8 +168,9 @@ class WhatsAppClient:
             page = self._decode(response, TemplatePage)
             templates.extend(page.data)
             after = _next_cursor(page)
-            # Stop on a repeated cursor too: a server bug must not become an endless loop.
-            if after is None or after in seen_cursors:
+            # Stop on a repeated cursor, or past _MAX_TEMPLATE_PAGES (250,000 templates; Meta allows a WABA
+            # a few thousand): a server bug must not become an endless loop.
+            if after is None or after in seen_cursors or len(seen_cursors) >= _MAX_TEMPLATE_PAGES:
                 return templates
             seen_cursors.add(after)
             params["after"] = after
