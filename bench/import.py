@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from _databases import scratch_postgres_database  # bench/ is on sys.path
 from cobro.demo.accounts import AccountRowGenerator
 from cobro.domain.imports import CANONICAL_COLUMNS
 
@@ -35,9 +36,6 @@ QUICK = os.environ.get("QUICK", "") not in ("", "0")
 ROWS = 10_000 if QUICK else 1_000_000
 SEED = 20261123
 TODAY = date(2026, 11, 23)
-PG_URL = (
-    os.environ.get("COBRO_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/cobro_test"
-)
 BENCH_DB = "cobro_bench"
 CREDITOR = "bench"
 
@@ -151,27 +149,6 @@ def sqlite_database() -> Iterator[str]:
             f.unlink(missing_ok=True)
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh `cobro_bench` database on the test server (never the test database itself), dropped afterwards."""
-    url = make_url(PG_URL)
-    if url.database == BENCH_DB:
-        raise SystemExit(f"COBRO_TEST_POSTGRES_URL already names {BENCH_DB}; give the test database's URL")
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-    def run(statement: sql.Composable) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(statement)
-
-    name = sql.Identifier(BENCH_DB)
-    run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-    run(sql.SQL("CREATE DATABASE {}").format(name))
-    try:
-        yield url.set(database=BENCH_DB).render_as_string(hide_password=False)
-    finally:
-        run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-
-
 def copy_reference(database_url: str, path: Path) -> float:
     """Seconds PostgreSQL takes to COPY the raw CSV into an unconstrained table of text columns."""
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -200,7 +177,7 @@ def main() -> None:
     figure("import.file_size", round(path.stat().st_size / 1e6), "MB")
     with sqlite_database() as url:
         bench_database("sqlite", url, path, rows)
-    with postgres_database() as url:
+    with scratch_postgres_database(BENCH_DB) as url:
         seconds = bench_database("postgres", url, path, rows)
         log("postgres: COPY reference")
         reference = copy_reference(url, path)

@@ -1,4 +1,4 @@
-"""Runs every benchmark in bench/ (each `bench/*.py` but this one, sorted) and prints their figures.
+"""Runs every benchmark in bench/ (each `bench/*.py` but this one and the `_*.py` helpers, sorted) and prints their figures.
 
 Environment: QUICK=1 runs each at about 1% of its size; COBRO_TEST_POSTGRES_URL names the PostgreSQL
 server (each benchmark uses a database of its own on it). Exits non-zero when any benchmark fails.
@@ -16,7 +16,9 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     """Runs the benchmarks one after the other; returns how many failed (0 when all passed)."""
     failed = 0
-    for script in sorted(p for p in HERE.glob("*.py") if p.name != Path(__file__).name):
+    for script in sorted(
+        p for p in HERE.glob("*.py") if p.name != Path(__file__).name and not p.name.startswith("_")
+    ):
         print(f"bench: running {script.name}", file=sys.stderr, flush=True)
         result = subprocess.run([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, check=False)
         sys.stdout.write(result.stdout)

@@ -38,11 +38,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
-from psycopg import sql
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
+from _databases import scratch_postgres_database  # bench/ is on sys.path
 from cobro.adapters.db.engine import make_engine
 from cobro.adapters.db.migrate import upgrade
 from cobro.adapters.db.tables import audit_events, webhook_deliveries, whatsapp_messages, whatsapp_statuses
@@ -61,9 +60,6 @@ DISPLAY_NUMBER = "15550000001"
 SENT_AT = 1795435200  # 2026-11-23 12:00:00 UTC
 STATUSES = ("sent", "delivered", "read")
 EVENT_KINDS = ("message.sent", "message.delivered", "message.read")
-PG_URL = (
-    os.environ.get("COBRO_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/cobro_test"
-)
 BENCH_DB = "cobro_bench_statuses"
 
 
@@ -355,34 +351,13 @@ def bench_database(label: str, database_url: str, workdir: Path) -> list[str]:
         engine.dispose()
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh database on the test server (never the test database itself), dropped afterwards."""
-    url = make_url(PG_URL)
-    if url.database == BENCH_DB:
-        raise SystemExit(f"COBRO_TEST_POSTGRES_URL already names {BENCH_DB}; give the test database's URL")
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-    def run(statement: sql.Composable) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(statement)
-
-    name = sql.Identifier(BENCH_DB)
-    run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-    run(sql.SQL("CREATE DATABASE {}").format(name))
-    try:
-        yield url.set(database=BENCH_DB).render_as_string(hide_password=False)
-    finally:
-        run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-
-
 def main() -> int:
     """Benchmarks PostgreSQL, then SQLite; prints the figures, returns 1 when a check failed."""
     found: list[str] = []
     figure("statuses_messages", MESSAGES, "messages")
     with tempfile.TemporaryDirectory(prefix="cobro-bench-statuses-") as tmp:
         workdir = Path(tmp)
-        with postgres_database() as url:
+        with scratch_postgres_database(BENCH_DB) as url:
             found += bench_database("postgres", url, workdir)
         found += bench_database("sqlite", f"sqlite:///{workdir / 'statuses.sqlite'}", workdir)
     for problem in found:
