@@ -70,6 +70,9 @@ debtors = Table(
     Column("opt_out_scope", String(32)),
     Column("opt_out_source", String(200)),
     Column("wa_user_id", String(128)),
+    Column("region", String(8)),  # ISO 3166-2 subdivision without the country ("MA" for US-MA)
+    Column("wrong_number_at", UTCDateTime),  # someone at this phone said it is not the debtor
+    Column("right_party_confirmed_at", UTCDateTime),  # the debtor confirmed being the person addressed
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("creditor_id", "phone", name="uq_debtors_creditor_phone"),
@@ -86,6 +89,12 @@ accounts = Table(
     Column("debtor_id", Integer, nullable=False, index=True),
     Column("reference", String(200), nullable=False),
     Column("currency", String(3), nullable=False),
+    # The state of collection: set by conversations and agents, read by the planner and the gate.
+    Column("disputed_at", UTCDateTime),
+    Column("hardship_at", UTCDateTime),
+    Column("promise_until", Date),
+    Column("promise_broken_at", UTCDateTime),
+    Column("plan_status", String(16), nullable=False, server_default="none"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("creditor_id", "reference", name="uq_accounts_creditor_reference"),
@@ -248,4 +257,72 @@ whatsapp_template_events = Table(
     UniqueConstraint(
         "template_id", "event", "occurred_at", name="uq_whatsapp_template_events_template_event_at"
     ),
+)
+
+# Collection strategies as documents, one row per version; the newest version of a creditor is in force.
+strategies = Table(
+    "strategies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", ForeignKey("creditors.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    UniqueConstraint("creditor_id", "version", name="uq_strategies_creditor_version"),
+)
+
+# What Cobro knows of each catalogue template on a WhatsApp Business Account: submitted, approved, rejected
+# (with Meta's reason) or stopped by the wording linter before submission.
+message_templates = Table(
+    "message_templates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("waba_id", String(64), nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("template_id", String(64)),
+    Column("reason", Text),
+    Column("content_hash", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("waba_id", "name", "language", name="uq_message_templates_waba_name_language"),
+)
+
+# Every contact decision the planner made: send (planned, the outbox row), defer or skip, with its rules and
+# inputs. The idempotency key (account, stage, local date, and for defer/skip the action and rules) makes
+# planning the same instant twice store nothing new.
+contact_decisions = Table(
+    "contact_decisions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("creditor_id", Integer, nullable=False),
+    Column("account_id", Integer, nullable=False),
+    Column("debtor_id", Integer, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("stage", String(64)),
+    Column("segments", JSON, nullable=False),
+    Column("template", String(512)),
+    Column("language", String(16)),
+    Column("not_before", UTCDateTime),
+    Column("rules", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("jurisdiction", String(16), nullable=False),
+    Column("rules_version", String(64), nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("state", String(16)),  # for sends: planned, then the send pipeline's states
+    Column("wamid", String(128)),
+    ForeignKeyConstraint(
+        ["account_id", "creditor_id"],
+        ["accounts.id", "accounts.creditor_id"],
+        name="fk_contact_decisions_account_creditor",
+    ),
+    Index("ix_contact_decisions_debtor_decided", "debtor_id", "decided_at"),
+    Index("ix_contact_decisions_account_decided", "account_id", "decided_at"),
 )
