@@ -27,6 +27,10 @@ class EventKind(enum.StrEnum):
     CONSENT_RECORDED = "consent.recorded"
     OPT_OUT_RECORDED = "opt_out.recorded"
     TEMPLATE_REVIEWED = "template.reviewed"
+    TEMPLATE_SUBMITTED = "template.submitted"
+    STRATEGY_CHANGED = "strategy.changed"
+    WRONG_NUMBER_RECORDED = "wrong_number.recorded"
+    RIGHT_PARTY_CONFIRMED = "right_party.confirmed"
 
 
 @dataclass(frozen=True, slots=True)
