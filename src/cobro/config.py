@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     )
     import_max_bytes: int = Field(default=1 << 30, description="Largest import file accepted, in bytes.")
     import_workers: int = Field(default=2, description="Processes that validate import rows in parallel.")
+    plan_every_seconds: float = Field(
+        default=300.0,
+        description="How often the server plans every account (the scheduler); 0 turns the scheduler off.",
+    )
     whatsapp_api_base: str = Field(
         default="http://127.0.0.1:8900",
         description="Graph API base URL: the sandbox, or https://graph.facebook.com.",

@@ -319,3 +319,80 @@ def test_recording_sends_while_statuses_are_applied_never_fails_on_a_busy_databa
         applier.join(timeout=30)
     assert failures == []
     assert len(_events(engine, EventKind.MESSAGE_ACCEPTED)) == 40
+
+
+def _button(wamid, payload, context=None):
+    """A template quick-reply button with this payload, optionally answering the message `context`."""
+    extra = {"context": {"from": "15550783881", "id": context}} if context else {}
+    message = text_message(wamid, type="button", **extra)
+    del message["text"]
+    message["button"] = {"payload": payload, "text": payload.title()}
+    return message
+
+
+def _flags(engine, debtor_id):
+    columns = (
+        debtors.c.opted_out_at,
+        debtors.c.opt_out_scope,
+        debtors.c.opt_out_source,
+        debtors.c.wrong_number_at,
+        debtors.c.right_party_confirmed_at,
+    )
+    with engine.connect() as connection:
+        return connection.execute(select(*columns).where(debtors.c.id == debtor_id)).one()
+
+
+def test_a_stop_is_stored_on_every_debtor_at_the_phone_before_the_reply_and_only_once(
+    engine, uow_factory, clock
+):
+    acme, maria_at_acme = _debtor(engine, clock)
+    beta, maria_at_beta = _debtor(engine, clock, slug="beta")
+    payload = delivery(messages_change(text_message(text="Dejen de escribirme por favor")))
+    report = _receive(uow_factory, clock, payload, payload)
+    assert report.debtor_flags == 2
+    for debtor_id in (maria_at_acme, maria_at_beta):
+        assert _flags(engine, debtor_id)[:3] == (clock.now(), "channel", "whatsapp:wamid.IN1")
+    events = _events(engine)
+    assert [(e["kind"], e["debtor_id"], e["creditor_id"]) for e in events] == [
+        ("opt_out.recorded", maria_at_acme, acme),
+        ("opt_out.recorded", maria_at_beta, beta),
+        ("reply.received", None, None),
+    ]
+    assert events[0]["data"]["phrase"] == "dejen de escribirme"
+    assert "por favor" not in str(events[0]["data"])
+
+
+def test_a_wider_opt_out_widens_the_stored_one_and_keeps_its_time(engine, uow_factory, clock):
+    _, debtor_id = _debtor(engine, clock)
+    _receive(uow_factory, clock, delivery(messages_change(_button("wamid.IN1", "OPT_OUT"))))
+    later = text_message("wamid.IN2", text="Borren mis datos", timestamp=str(1795435200 + 3600))
+    _receive(uow_factory, clock, delivery(messages_change(later)))
+    _receive(uow_factory, clock, delivery(messages_change(text_message("wamid.IN3", text="STOP"))))
+    assert _flags(engine, debtor_id)[:3] == (clock.now(), "processing", "whatsapp:wamid.IN2")
+    effects = [e["data"]["effect"] for e in _events(engine, EventKind.OPT_OUT_RECORDED)]
+    assert effects == ["recorded", "widened", "unchanged"]
+
+
+def test_a_stop_from_an_unknown_sender_stores_nothing_and_breaks_nothing(engine, uow_factory, clock):
+    _, debtor_id = _debtor(engine, clock, phone="+5215500000000")
+    report = _receive(uow_factory, clock, delivery(messages_change(text_message(text="STOP"))))
+    assert (report.processed, report.failures, report.messages, report.debtor_flags) == (1, (), 1, 0)
+    assert _flags(engine, debtor_id) == (None, None, None, None, None)
+    assert [e["kind"] for e in _events(engine)] == ["reply.received"]
+
+
+def test_wrong_number_and_right_party_buttons_set_the_debtor_flags_once(engine, uow_factory, clock):
+    _, maria = _debtor(engine, clock)
+    beta, other = _debtor(engine, clock, slug="beta")
+    _send(uow_factory, clock, creditor_id=beta, debtor_id=other)
+    wrong = delivery(messages_change(_button("wamid.IN1", "WRONG_NUMBER", context="wamid.OUT1")))
+    _receive(uow_factory, clock, wrong, wrong)
+    assert _flags(engine, other)[3] == clock.now()
+    assert _flags(engine, maria)[3] is None  # the answer concerned the other creditor's debtor only
+    [event] = _events(engine, EventKind.WRONG_NUMBER_RECORDED)
+    assert (event["debtor_id"], event["data"]["context_wamid"]) == (other, "wamid.OUT1")
+    _send(uow_factory, clock, wamid="wamid.OUT2", creditor_id=beta, debtor_id=other)
+    yes = delivery(messages_change(_button("wamid.IN2", "RIGHT_PARTY_YES", context="wamid.OUT2")))
+    _receive(uow_factory, clock, yes, yes)
+    assert _flags(engine, other)[4] == clock.now()
+    assert len(_events(engine, EventKind.RIGHT_PARTY_CONFIRMED)) == 1

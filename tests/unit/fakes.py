@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Self
 
-from cobro.domain.accounts import Creditor
+from cobro.domain.accounts import Creditor, OptOut
+from cobro.domain.compliance.opt_out import OptOutEffect, merge_opt_out
 from cobro.domain.events import AuditEvent, EventKind
 from cobro.domain.imports import AccountRow, ImportCounts, RowProblem
 from cobro.domain.messaging import (
@@ -187,6 +188,43 @@ class FakeTemplateReviews:
         return new
 
 
+class FakeDebtorFlags:
+    """Debtor flags by debtor id; the debtors at a phone are FakeMessages.debtors_by_phone (shared)."""
+
+    def __init__(self, phones: dict[str, list[DebtorLink]]) -> None:
+        self.phones = phones
+        self.opt_outs: dict[int, OptOut] = {}
+        self.wrong_numbers: dict[int, datetime] = {}
+        self.right_parties: dict[int, datetime] = {}
+
+    def debtors_by_phone(self, phones: Collection[str]) -> dict[str, list[DebtorLink]]:
+        return {
+            p: sorted(self.phones[p], key=lambda link: link.debtor_id or 0)
+            for p in phones
+            if self.phones.get(p)
+        }
+
+    def record_opt_out(
+        self, debtor_ids: Collection[int], opt_out: OptOut, now: datetime
+    ) -> dict[int, OptOutEffect]:
+        effects = {}
+        for debtor_id in sorted(set(debtor_ids)):
+            self.opt_outs[debtor_id], effects[debtor_id] = merge_opt_out(
+                self.opt_outs.get(debtor_id), opt_out
+            )
+        return effects
+
+    def record_wrong_number(self, debtor_ids: Collection[int], at: datetime, now: datetime) -> set[int]:
+        new = set(debtor_ids) - set(self.wrong_numbers)
+        self.wrong_numbers.update(dict.fromkeys(new, at))
+        return new
+
+    def confirm_right_party(self, debtor_ids: Collection[int], at: datetime, now: datetime) -> set[int]:
+        new = set(debtor_ids) - set(self.right_parties)
+        self.right_parties.update(dict.fromkeys(new, at))
+        return new
+
+
 class FakeStore:
     """What a fake database holds: committed creditors, events and imported rows."""
 
@@ -202,6 +240,7 @@ class FakeStore:
         self.messages = FakeMessages()
         self.statuses = FakeStatuses()
         self.template_reviews = FakeTemplateReviews()
+        self.debtor_flags = FakeDebtorFlags(self.messages.debtors_by_phone)
 
 
 class FakeUnitOfWork:
@@ -215,6 +254,7 @@ class FakeUnitOfWork:
         self.messages = store.messages
         self.statuses = store.statuses
         self.template_reviews = store.template_reviews
+        self.debtor_flags = store.debtor_flags
 
     def __enter__(self) -> Self:
         return self

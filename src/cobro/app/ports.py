@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol
 
-from cobro.domain.accounts import Creditor
+from cobro.domain.accounts import Consent, Creditor, Invoice, OptOut
+from cobro.domain.compliance.opt_out import OptOutEffect
+from cobro.domain.contact import AccountContext, ContactHistory, DebtorContext
+from cobro.domain.escalation import StrategyVersion
 from cobro.domain.events import AuditEvent, EventKind
 from cobro.domain.imports import AccountRow, ImportCounts, RowProblem
 from cobro.domain.messaging import (
@@ -17,6 +21,8 @@ from cobro.domain.messaging import (
     WebhookDelivery,
     WhatsAppMessage,
 )
+from cobro.domain.planning import PlannedContact
+from cobro.domain.template_catalogue import StoredTemplate
 
 
 class CreditorRepository(Protocol):
@@ -157,4 +163,170 @@ class TemplateReviewRepository(Protocol):
         self, updates: Sequence[TemplateStatusUpdate], received_at: datetime
     ) -> list[TemplateStatusUpdate]:
         """Stores the review results not stored yet; returns those it stored."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningCase:
+    """One debtor of one creditor, their accounts and their recent contacts: what the planner decides on."""
+
+    creditor_id: int
+    debtor: DebtorContext
+    accounts: tuple[AccountContext, ...]
+    history: ContactHistory
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """A contact decision as the planner stores it."""
+
+    planned: PlannedContact
+    decided_at: datetime
+
+
+class PlanningRepository(Protocol):
+    """What the planner reads (debtors page by page) and writes (decisions, once per idempotency key)."""
+
+    def cases(
+        self, after_debtor_id: int, limit: int, creditor_id: int | None, since: datetime
+    ) -> tuple[list[PlanningCase], int | None]:
+        """The next page of debtors after `after_debtor_id`, with accounts and contacts since `since`; and
+        the last debtor id read, None when there are no more."""
+        ...
+
+    def add_decisions(self, decisions: Sequence[StoredDecision]) -> int:
+        """Stores the decisions whose idempotency key is not taken yet; returns how many it stored."""
+        ...
+
+
+class DebtorFlagRepository(Protocol):
+    """What the person at a debtor's phone said, kept on the debtor: opt-out, wrong number, right party."""
+
+    def debtors_by_phone(self, phones: Collection[str]) -> dict[str, list[DebtorLink]]:
+        """Every debtor (of any creditor) at each E.164 phone, by phone, lowest id first."""
+        ...
+
+    def record_opt_out(
+        self, debtor_ids: Collection[int], opt_out: OptOut, now: datetime
+    ) -> dict[int, OptOutEffect]:
+        """Stores the opt-out on each debtor (set, widened, or kept when as wide); the effect per debtor."""
+        ...
+
+    def record_wrong_number(self, debtor_ids: Collection[int], at: datetime, now: datetime) -> set[int]:
+        """Marks the phone as not each debtor's (the first report is kept); returns those newly marked."""
+        ...
+
+    def confirm_right_party(self, debtor_ids: Collection[int], at: datetime, now: datetime) -> set[int]:
+        """Records that each debtor confirmed being the person addressed; returns those newly confirmed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOverview:
+    """An account with its creditor, debtor and the state of its collection, as `cobro explain` shows it."""
+
+    creditor_id: int
+    creditor_slug: str
+    creditor_name: str
+    account_id: int
+    reference: str
+    currency: str
+    debtor_id: int
+    debtor_name: str
+    debtor_phone: str
+    debtor_language: str
+    debtor_time_zone: str
+    consent: Consent | None = None
+    opt_out: OptOut | None = None
+    wrong_number_at: datetime | None = None
+    right_party_confirmed_at: datetime | None = None
+    disputed_at: datetime | None = None
+    hardship_at: datetime | None = None
+    promise_until: date | None = None
+    promise_broken_at: datetime | None = None
+    plan_status: str = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDecisionRecord:
+    """One stored contact decision of the planner: what it did and why."""
+
+    id: int
+    decided_at: datetime
+    action: str
+    kind: str
+    stage: str | None
+    segments: tuple[str, ...]
+    template: str | None
+    language: str | None
+    not_before: datetime | None
+    rules: tuple[str, ...]
+    reason: str
+    jurisdiction: str
+    rules_version: str
+    state: str | None = None
+    wamid: str | None = None
+
+
+class AccountHistoryReader(Protocol):
+    """Reads what Cobro knows and did about one account, for explaining it (never writes)."""
+
+    def accounts_by_reference(self, reference: str) -> list[AccountOverview]:
+        """Every account with this reference, one per creditor that has it, by creditor slug."""
+        ...
+
+    def open_invoices(self, account_id: int) -> list[Invoice]:
+        """The account's open invoices, oldest due first."""
+        ...
+
+    def decisions(self, account_id: int) -> list[ContactDecisionRecord]:
+        """The planner's decisions about the account, oldest first."""
+        ...
+
+    def messages(self, debtor_id: int) -> list[WhatsAppMessage]:
+        """Every WhatsApp message to or from the debtor, oldest first."""
+        ...
+
+    def statuses(self, wamids: Collection[str]) -> dict[str, list[StatusUpdate]]:
+        """Every status reported for these messages, by wamid, oldest first."""
+        ...
+
+    def events(self, account_id: int, debtor_id: int) -> list[AuditEvent]:
+        """Audit events about the account, or about the debtor and no other account, oldest first."""
+        ...
+
+
+class StrategyRepository(Protocol):
+    """Strategy documents per creditor, one row per version; the newest is in force."""
+
+    def add(self, creditor_id: int, name: str, document: dict[str, Any], created_by: str) -> int:
+        """Stores the document as the creditor's next version (atomically) and returns that version."""
+        ...
+
+    def current(self, creditor_id: int) -> tuple[int, dict[str, Any]] | None:
+        """The newest version and its document, or None when none is stored."""
+        ...
+
+    def versions(self, creditor_id: int) -> list[StrategyVersion]:
+        """Every stored version, oldest first."""
+        ...
+
+
+class MessageTemplateRepository(Protocol):
+    """The message_templates table: the last status Cobro knows per (WABA, name, language)."""
+
+    def upsert(self, record: StoredTemplate) -> None:
+        """Inserts the template's row or replaces the existing one."""
+        ...
+
+    def get(self, waba_id: str, name: str, language: str) -> StoredTemplate | None:
+        """The row of one template version, or None."""
+        ...
+
+    def list(self, waba_id: str | None = None) -> list[StoredTemplate]:
+        """Every recorded template, optionally of one WABA."""
+        ...
+
+    def approved(self, waba_id: str) -> set[tuple[str, str]]:
+        """The (name, language) pairs with status APPROVED."""
         ...

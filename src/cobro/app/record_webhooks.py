@@ -3,6 +3,11 @@
 Storing is one short transaction so the endpoint answers Meta fast; applying happens afterwards, one
 delivery per transaction, and is idempotent by the wamid and (wamid, status) keys: a delivery applied twice,
 or Meta posting the same events twice, changes nothing the second time.
+
+An inbound message is first read for what the person asks of Cobro (an opt-out, "wrong number", "yes, it is
+me": app/inbound_requests.py), and that is stored on the debtors in the same transaction, before the message
+is recorded as a reply: nothing that handles replies can see the message without the opt-out. Only messages
+this delivery inserted are acted on, so a redelivery records nothing twice.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cobro.app.inbound_requests import inbound_request, record_inbound_requests
 from cobro.app.ports import WebhookParser
+from cobro.app.sync_templates import apply_template_reviews
 from cobro.app.uow import UnitOfWork, UnitOfWorkFactory
 from cobro.domain.clock import Clock
 from cobro.domain.errors import InvalidInput
@@ -60,6 +67,7 @@ class WebhookProcessing:
     statuses: int = 0
     template_reviews: int = 0
     failures: tuple[DeliveryFailure, ...] = field(default=())
+    debtor_flags: int = 0  # opt-outs, wrong numbers and right-party answers recorded, per debtor
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,7 @@ class _Applied:
     messages: int
     statuses: int
     template_reviews: int
+    debtor_flags: int = 0
 
 
 def store_webhook_delivery(uow_factory: UnitOfWorkFactory, raw_body: bytes, received_at: datetime) -> int:
@@ -93,7 +102,7 @@ def process_webhook_deliveries(
     with uow_factory() as uow:
         claimed = uow.deliveries.claim(now, now + lease, limit, delivery_ids)
         uow.commit()
-    processed = messages = statuses = templates = 0
+    processed = messages = statuses = templates = flags = 0
     failures: list[DeliveryFailure] = []
     for delivery in claimed:
         try:
@@ -110,7 +119,10 @@ def process_webhook_deliveries(
             messages += applied.messages
             statuses += applied.statuses
             templates += applied.template_reviews
-    return WebhookProcessing(len(claimed), processed, messages, statuses, templates, tuple(failures))
+            flags += applied.debtor_flags
+    return WebhookProcessing(
+        len(claimed), processed, messages, statuses, templates, tuple(failures), debtor_flags=flags
+    )
 
 
 def record_outbound_message(
@@ -192,10 +204,11 @@ def _apply(uow: UnitOfWork, contents: WebhookContents, now: datetime) -> _Applie
     # through the stored message row alone, never by its recipient's phone, which other creditors may share.
     wa_ids = {m.wa_id for m in contents.messages if m.wa_id}
     debtors = uow.messages.debtor_links(wa_ids) if wa_ids else {}
-    replies = _apply_messages(uow, contents.messages, debtors, now)
+    replies, flags = _apply_messages(uow, contents.messages, debtors, now)
     new_statuses = uow.statuses.add_absent(contents.statuses, now) if contents.statuses else []
     updates = contents.template_updates
     reviews = uow.template_reviews.add_absent(updates, now) if updates else []
+    apply_template_reviews(uow, reviews, now)
     uow.events.append_many(
         [
             *replies,
@@ -203,21 +216,33 @@ def _apply(uow: UnitOfWork, contents: WebhookContents, now: datetime) -> _Applie
             *(_template_event(r, now) for r in reviews),
         ]
     )
-    return _Applied(len(replies), len(new_statuses), len(reviews))
+    reply_count = sum(1 for e in replies if e.kind is EventKind.REPLY_RECEIVED)
+    return _Applied(reply_count, len(new_statuses), len(reviews), flags)
 
 
 def _apply_messages(
     uow: UnitOfWork, messages: Sequence[InboundMessage], debtors: dict[str, DebtorLink], now: datetime
-) -> list[AuditEvent]:
+) -> tuple[list[AuditEvent], int]:
+    """Records new inbound messages; what a message asks for (opt-out, wrong number, right party) is
+    stored first and its events come before the reply's."""
     if not messages:
-        return []
+        return [], 0
+    # Read before anything is done with the message; acted on only when this delivery inserted it.
+    requests = {m.wamid: inbound_request(m) for m in messages}
     records = [_inbound_record(m, debtors.get(m.wa_id) if m.wa_id else None) for m in messages]
     new = uow.messages.add_absent(records, now)
+    asking: dict[str, InboundMessage] = {}
+    for m in messages:  # in order, each wamid once
+        if m.wamid in new and requests[m.wamid] is not None:
+            asking.setdefault(m.wamid, m)
+    flag_events = record_inbound_requests(uow, list(asking.values()), requests, now) if asking else {}
+    flags = sum(len(found) for found in flag_events.values())
     events: list[AuditEvent] = []
     for record, message in zip(records, messages, strict=True):
         if record.wamid not in new:
             continue
         new.discard(record.wamid)  # a wamid twice in one delivery is one reply
+        events.extend(flag_events.get(record.wamid, ()))
         data: dict[str, Any] = {"wamid": message.wamid, "type": message.type}
         for key in ("reply_id", "payload", "context_wamid"):
             if getattr(message, key) is not None:
@@ -227,7 +252,7 @@ def _apply_messages(
         events.append(
             _event(EventKind.REPLY_RECEIVED, message.timestamp, record.debtor_id, record.creditor_id, data)
         )
-    return events
+    return events, flags
 
 
 def _apply_statuses(uow: UnitOfWork, statuses: Sequence[StatusUpdate], now: datetime) -> list[AuditEvent]:

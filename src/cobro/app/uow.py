@@ -6,10 +6,15 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from cobro.app.ports import (
+    AccountHistoryReader,
     AccountImportBatch,
     CreditorRepository,
+    DebtorFlagRepository,
     EventLog,
     MessageStatusRepository,
+    MessageTemplateRepository,
+    PlanningRepository,
+    StrategyRepository,
     TemplateReviewRepository,
     WebhookDeliveryRepository,
     WhatsAppMessageRepository,
@@ -25,6 +30,11 @@ class UnitOfWork(Protocol):
     messages: WhatsAppMessageRepository
     statuses: MessageStatusRepository
     template_reviews: TemplateReviewRepository
+    debtor_flags: DebtorFlagRepository
+    account_history: AccountHistoryReader
+    planning: PlanningRepository
+    strategies: StrategyRepository
+    templates: MessageTemplateRepository
 
     def __enter__(self) -> Self: ...
 

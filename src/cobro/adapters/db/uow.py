@@ -7,14 +7,19 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from cobro.adapters.db.account_history import SqlAccountHistory
 from cobro.adapters.db.account_import import SqlAccountImportBatch
+from cobro.adapters.db.debtor_flags import SqlDebtorFlags
 from cobro.adapters.db.messaging import (
     SqlMessageStatuses,
     SqlTemplateReviews,
     SqlWebhookDeliveries,
     SqlWhatsAppMessages,
 )
+from cobro.adapters.db.planning import SqlPlanning
 from cobro.adapters.db.repositories import SqlCreditorRepository, SqlEventLog
+from cobro.adapters.db.strategies import SqlStrategyRepository
+from cobro.adapters.db.templates import SqlMessageTemplates
 from cobro.domain.clock import Clock
 
 
@@ -35,6 +40,11 @@ class SqlUnitOfWork:
         self.messages = SqlWhatsAppMessages(self._connection)
         self.statuses = SqlMessageStatuses(self._connection)
         self.template_reviews = SqlTemplateReviews(self._connection)
+        self.debtor_flags = SqlDebtorFlags(self._connection)
+        self.account_history = SqlAccountHistory(self._connection)
+        self.planning = SqlPlanning(self._connection)
+        self.strategies = SqlStrategyRepository(self._connection, self._clock)
+        self.templates = SqlMessageTemplates(self._connection)
         return self
 
     def __exit__(

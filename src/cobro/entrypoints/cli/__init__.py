@@ -8,7 +8,19 @@ import typer
 from rich.console import Console
 
 from cobro.domain.errors import CobroError
-from cobro.entrypoints.cli import creditors, database, demo, imports, sandbox, server, whatsapp
+from cobro.entrypoints.cli import (
+    creditors,
+    database,
+    demo,
+    explain,
+    imports,
+    plan,
+    sandbox,
+    server,
+    strategies,
+    templates,
+    whatsapp,
+)
 from cobro.entrypoints.cli.context import state
 
 app = typer.Typer(
@@ -23,8 +35,12 @@ app.add_typer(creditors.app, name="creditor")
 app.add_typer(imports.app, name="import")
 app.add_typer(demo.app, name="demo")
 app.add_typer(whatsapp.app, name="whatsapp")
+app.add_typer(strategies.app, name="strategy")
+app.add_typer(templates.app, name="templates")
 app.command("serve")(server.serve)
 app.command("sandbox")(sandbox.run)
+app.command("plan")(plan.run)
+app.command("explain")(explain.run)
 
 
 @app.callback()

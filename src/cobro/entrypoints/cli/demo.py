@@ -15,11 +15,13 @@ def seed(
     seed_value: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same data."),
 ) -> None:
     """Creates the demo creditor and its debtors, the same every time (fixed random seed)."""
+    from cobro.demo.collection_states import apply_collection_states
     from cobro.demo.seed import DEMO_SLUG, seed_demo
 
     c = container()
     try:
         outcome = seed_demo(c.uow_factory, c.clock, debtors=debtors, seed=seed_value)
+        states = apply_collection_states(c.engine, c.clock.now(), seed=seed_value)
     finally:
         c.close()
     n = outcome.counts
@@ -27,6 +29,7 @@ def seed(
         f"demo creditor {DEMO_SLUG}: {n.debtors_created} debtors, {n.accounts_created} accounts, "
         f"{n.invoices_created} invoices created ({n.invoices_unchanged} already there)"
     )
+    out.print("collection states: " + ", ".join(f"{count} {name}" for name, count in states.items()))
 
 
 @app.command("start")

@@ -12,6 +12,7 @@ from litestar.response import Response
 from cobro import __version__
 from cobro.adapters.db import migrate
 from cobro.bootstrap import Container
+from cobro.entrypoints.web.scheduler import plan_periodically
 from cobro.entrypoints.web.webhooks import (
     WebhookProcessor,
     drain_periodically,
@@ -67,6 +68,10 @@ def create_app(container: Container) -> Litestar:
         loop = asyncio.get_running_loop()
         background.add(loop.create_task(process_leftover_deliveries(container, processor)))
         periodic.add(loop.create_task(drain_periodically(processor)))
+        if container.settings.plan_every_seconds > 0:
+            periodic.add(
+                loop.create_task(plan_periodically(container, container.settings.plan_every_seconds))
+            )
 
     async def stop() -> None:
         processor.stopping.set()  # a drain stops after the delivery in hand

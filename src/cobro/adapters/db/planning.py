@@ -1,0 +1,278 @@
+"""What the planner reads and writes: debtors in id order with their accounts and recent contacts, and the
+contact decisions it makes.
+
+Reads are batched per page of debtors (a few queries per page, whatever its size), so planning a million
+accounts streams through the database in constant memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cobro.adapters.db.tables import accounts, contact_decisions, debtors, invoices, whatsapp_messages
+from cobro.app.ports import PlanningCase, StoredDecision
+from cobro.domain.accounts import Consent, ConsentMethod, OptOut
+from cobro.domain.contact import (
+    AccountContext,
+    Action,
+    ContactHistory,
+    ContactRecord,
+    DebtorContext,
+    MessageKind,
+    PlanStatus,
+)
+from cobro.domain.money import Money
+from cobro.i18n.currencies import find_currency
+
+
+class SqlPlanning:
+    """Planner reads and decision writes on one connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def cases(
+        self, after_debtor_id: int, limit: int, creditor_id: int | None, since: datetime
+    ) -> tuple[list[PlanningCase], int | None]:
+        """The next `limit` debtors after `after_debtor_id` (of one creditor when given) with their accounts
+        and contact history since `since`; returns the cases and the last debtor id read (None at the end)."""
+        d = debtors
+        query = select(d).where(d.c.id > after_debtor_id).order_by(d.c.id).limit(limit)
+        if creditor_id is not None:
+            query = query.where(d.c.creditor_id == creditor_id)
+        debtor_rows = self._connection.execute(query).mappings().all()
+        if not debtor_rows:
+            return [], None
+        first, last = debtor_rows[0]["id"], debtor_rows[-1]["id"]
+        a = accounts
+        account_query = select(a).where(a.c.debtor_id >= first, a.c.debtor_id <= last)
+        account_rows = (
+            self._connection.execute(account_query.order_by(a.c.debtor_id, a.c.id)).mappings().all()
+        )
+        invoice_rows = self._invoices(first, last)
+        histories = self._histories(first, last, since)
+        by_debtor: dict[int, list[Any]] = defaultdict(list)
+        for row in account_rows:
+            by_debtor[row["debtor_id"]].append(row)
+        cases: list[PlanningCase] = []
+        for row in debtor_rows:
+            if creditor_id is not None and row["creditor_id"] != creditor_id:
+                continue
+            debtor = _debtor(row)
+            history = histories.get(row["id"], ContactHistory())
+            account_list = [_account(a, invoice_rows.get(a["id"], ())) for a in by_debtor.get(row["id"], ())]
+            if account_list:
+                cases.append(PlanningCase(row["creditor_id"], debtor, tuple(account_list), history))
+        return cases, last
+
+    def _invoices(self, first: int, last: int) -> dict[int, list[Any]]:
+        i = invoices
+        query = (
+            select(
+                i.c.account_id,
+                i.c.reference,
+                i.c.currency,
+                i.c.amount_minor,
+                i.c.outstanding_minor,
+                i.c.due_date,
+                i.c.payment_link,
+                i.c.status,
+                i.c.settled_at,
+            )
+            .join(accounts, accounts.c.id == i.c.account_id)
+            .where(and_(accounts.c.debtor_id >= first, accounts.c.debtor_id <= last))
+        )
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        for row in self._connection.execute(query):
+            grouped[row.account_id].append(row)
+        return grouped
+
+    def _histories(self, first: int, last: int, since: datetime) -> dict[int, ContactHistory]:
+        c = contact_decisions
+        m = whatsapp_messages
+        records: dict[int, list[ContactRecord]] = defaultdict(list)
+        planned = (
+            select(
+                c.c.debtor_id, c.c.decided_at, c.c.kind, c.c.stage, c.c.account_id, m.c.status, m.c.status_at
+            )
+            .outerjoin(m, m.c.wamid == c.c.wamid)
+            .where(
+                c.c.debtor_id >= first,
+                c.c.debtor_id <= last,
+                c.c.action == Action.SEND.value,
+                c.c.decided_at >= since,
+            )
+        )
+        for row in self._connection.execute(planned):
+            records[row.debtor_id].append(
+                ContactRecord(
+                    at=row.decided_at,
+                    kind=MessageKind(row.kind),
+                    stage=row.stage,
+                    account_id=row.account_id,
+                    status=row.status,
+                    read_at=row.status_at if row.status == "read" else None,
+                )
+            )
+        # Messages sent outside the planner (the demo's first message, an agent's template) count too.
+        unplanned = select(m.c.debtor_id, m.c.occurred_at, m.c.status, m.c.status_at).where(
+            m.c.debtor_id >= first,
+            m.c.debtor_id <= last,
+            m.c.direction == "out",
+            m.c.occurred_at >= since,
+            ~select(c.c.id).where(c.c.wamid == m.c.wamid).exists(),
+        )
+        for row in self._connection.execute(unplanned):
+            records[row.debtor_id].append(
+                ContactRecord(
+                    at=row.occurred_at,
+                    kind=MessageKind.COLLECTION,
+                    status=row.status,
+                    read_at=row.status_at if row.status == "read" else None,
+                )
+            )
+        inbound = (
+            select(m.c.debtor_id, func.max(m.c.occurred_at).label("last_in"))
+            .where(m.c.debtor_id >= first, m.c.debtor_id <= last, m.c.direction == "in")
+            .group_by(m.c.debtor_id)
+        )
+        last_inbound = {row.debtor_id: row.last_in for row in self._connection.execute(inbound)}
+        histories: dict[int, ContactHistory] = {}
+        for debtor_id in set(records) | set(last_inbound):
+            outbound = tuple(sorted(records.get(debtor_id, ()), key=lambda r: r.at))
+            last_in = last_inbound.get(debtor_id)
+            latest_out = outbound[-1].at if outbound else None
+            replied = (
+                last_in if last_in is not None and (latest_out is None or last_in > latest_out) else None
+            )
+            histories[debtor_id] = ContactHistory(
+                outbound=outbound, last_inbound_at=last_in, replied_since=replied
+            )
+        return histories
+
+    def add_decisions(self, decisions: Sequence[StoredDecision]) -> int:
+        """Stores the decisions whose idempotency key is not taken; returns how many it stored."""
+        if not decisions:
+            return 0
+        statement = _insert_statement(self._connection.dialect.name)
+        rows = [_decision_row(d) for d in decisions]
+        return len(self._connection.execute(statement, rows).all())
+
+    def decisions_for_account(self, account_id: int) -> list[dict[str, Any]]:
+        """Every stored decision of one account, oldest first."""
+        query = select(contact_decisions).where(contact_decisions.c.account_id == account_id)
+        return [dict(r) for r in self._connection.execute(query.order_by(contact_decisions.c.id)).mappings()]
+
+
+@cache
+def _insert_statement(dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = contact_decisions
+    return (
+        dialect.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    )
+
+
+def _decision_row(decision: StoredDecision) -> dict[str, Any]:
+    p = decision.planned
+    return {
+        "idempotency_key": p.idempotency_key(),
+        "creditor_id": p.account.creditor_id,
+        "account_id": p.account.id,
+        "debtor_id": p.debtor.id,
+        "decided_at": decision.decided_at,
+        "local_date": p.local_date,
+        "action": p.action.value,
+        "kind": p.kind.value,
+        "stage": p.stage,
+        "segments": list(p.segments),
+        "template": p.template,
+        "language": p.language,
+        "not_before": p.not_before,
+        "rules": list(p.rules),
+        "reason": p.reason,
+        "jurisdiction": p.jurisdiction or "",
+        "rules_version": p.rules_version or "",
+        "inputs": p.inputs,
+        "state": "planned" if p.action is Action.SEND else None,
+    }
+
+
+def _debtor(row: Any) -> DebtorContext:
+    zones = tuple(dict.fromkeys((row["time_zone"], *row["time_zone_candidates"].split())))
+    consent = None
+    if row["consent_method"]:
+        consent = Consent(
+            given_at=row["consent_at"],
+            method=ConsentMethod(row["consent_method"]),
+            source=row["consent_source"] or "",
+            scope=row["consent_scope"] or "collections",
+        )
+    opt_out = None
+    if row["opted_out_at"] is not None:
+        opt_out = OptOut(
+            at=row["opted_out_at"],
+            scope=row["opt_out_scope"] or "channel",
+            source=row["opt_out_source"] or "",
+        )
+    return DebtorContext(
+        id=row["id"],
+        phone=row["phone"],
+        country=row["country"],
+        language=row["language"],
+        time_zones=zones,
+        region=row["region"],
+        consent=consent,
+        opt_out=opt_out,
+        wrong_number_at=row["wrong_number_at"],
+        right_party_confirmed_at=row["right_party_confirmed_at"],
+    )
+
+
+def _account(row: Any, invoice_rows: Sequence[Any]) -> AccountContext:
+    currency = row["currency"]
+    scale = _scale(currency)
+    open_rows = sorted(
+        (i for i in invoice_rows if i.status == "open"), key=lambda i: (i.due_date, i.reference)
+    )
+    outstanding = sum((i.outstanding_minor for i in open_rows), 0)
+    billed = sum((i.amount_minor for i in open_rows), 0)
+    oldest = open_rows[0] if open_rows else None
+    late = sum(1 for i in invoice_rows if i.status != "open" and i.settled_at is not None and _late(i))
+    return AccountContext(
+        id=row["id"],
+        reference=row["reference"],
+        creditor_id=row["creditor_id"],
+        outstanding=Money(Decimal(outstanding) * scale, currency),
+        oldest_due_date=oldest.due_date if oldest else None,
+        open_invoices=len(open_rows),
+        invoice_reference=oldest.reference if oldest else None,
+        payment_link=oldest.payment_link if oldest else None,
+        original_amount=Money(Decimal(billed) * scale, currency),
+        paid_late_before=late,
+        disputed_at=row["disputed_at"],
+        hardship_at=row["hardship_at"],
+        promise_until=row["promise_until"],
+        promise_broken_at=row["promise_broken_at"],
+        plan_status=PlanStatus(row["plan_status"] or "none"),
+    )
+
+
+@cache
+def _scale(currency: str) -> Decimal:
+    found = find_currency(currency)
+    return found.quantum() if found else Decimal("0.01")
+
+
+def _late(invoice: Any) -> bool:
+    settled: datetime = invoice.settled_at
+    due: date = invoice.due_date
+    return settled.date() > due
