@@ -8,9 +8,11 @@ in three bands, ~3% without consent, ~1% opted out, ~1% disputed, ~1% in hardshi
 weeks (read, delivered or not). Every catalogue template counts as approved.
 
 Then plans every account at Monday 23 November 2026 15:00 UTC with the default strategy, storing each
-decision (send, defer, skip), and prints `name: value unit` lines: accounts per second, seconds, decisions
-stored, and the process's resident memory after the first 10% of accounts and at the end (flat memory: the
-two are close). Exits non-zero when the run plans nothing or stores a decision twice.
+decision (send, defer, skip), with one process per core (BENCH_PLAN_WORKERS=1: one process, which also
+samples its resident memory after the first 10% of accounts and at the end: flat memory means the two are
+close), and plans the same instant again, which must store nothing. Prints `name: value unit` lines:
+accounts per second, seconds, decisions stored, peak memory per process. Exits non-zero when the run plans
+less than every account, stores nothing, stores a key twice, or the second run stores anything.
 """
 
 from __future__ import annotations
@@ -32,15 +34,16 @@ from cobro.adapters.db.engine import make_engine
 from cobro.adapters.db.migrate import upgrade
 from cobro.adapters.db.tables import contact_decisions
 from cobro.adapters.db.uow import SqlUnitOfWorkFactory
-from cobro.app.plan_contacts import plan_contacts
+from cobro.app.plan_contacts import PlanSummary, plan_contacts
 from cobro.domain.clock import FixedClock
 from cobro.domain.planning import PlannedContact
-from cobro.entrypoints.planning import catalogue_pairs, planning_policy_with
+from cobro.entrypoints.planning import catalogue_pairs, plan_in_processes, planning_policy_with
 
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
 ACCOUNTS = 10_000 if QUICK else 1_000_000
 AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 SEED = 20261123
+WORKERS = int(os.environ.get("BENCH_PLAN_WORKERS") or os.cpu_count() or 1)
 
 COUNTRIES = (
     # country, language, currency, zones (first on record), phone prefix, weight
@@ -217,50 +220,70 @@ def _load(url: str) -> None:
 
 
 def main() -> int:
-    """Loads the accounts, plans them once, prints the figures."""
+    """Loads the accounts, plans them (twice: the second run must store nothing), prints the figures."""
     with scratch_postgres_database("cobro_bench_plan") as url:
         upgrade(url)
         started = time.perf_counter()
         _load(url)
-        _log(f"loaded in {time.perf_counter() - started:.1f} s")
-        engine = make_engine(url)
-        clock = FixedClock(AT)
-        uow_factory = SqlUnitOfWorkFactory(engine, clock)
-        policy = planning_policy_with(uow_factory, approved=catalogue_pairs())
-        seen = 0
-        early_rss = 0.0
-
-        def count(_: PlannedContact) -> None:
-            nonlocal seen, early_rss
-            seen += 1
-            if seen == ACCOUNTS // 10:
-                early_rss = _current_rss_mb()
-
+        _log(f"loaded in {time.perf_counter() - started:.1f} s; planning with {WORKERS} process(es)")
+        approved = catalogue_pairs()
         started = time.perf_counter()
-        summary = plan_contacts(uow_factory, clock, policy, at=AT, on_decision=count)
+        if WORKERS == 1:
+            summary, early_rss, end_rss = _plan_here(url, approved)
+        else:
+            summary = plan_in_processes(url, AT, workers=WORKERS, approved=approved)
+            early_rss = end_rss = 0.0
         elapsed = time.perf_counter() - started
-        end_rss = _current_rss_mb()
+        peak = max(_rss_mb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+        again = time.perf_counter()
+        replan = plan_in_processes(url, AT, workers=max(WORKERS, 1), approved=approved)
+        replan_s = time.perf_counter() - again
+        engine = make_engine(url)
         with engine.connect() as connection:
             rows = connection.execute(select(func.count()).select_from(contact_decisions)).scalar_one()
             keys = connection.execute(
                 select(func.count(func.distinct(contact_decisions.c.idempotency_key)))
             ).scalar_one()
         engine.dispose()
-        _log(f"actions: {dict(summary.actions)}")
+        _log(f"actions: {dict(summary.actions)}; replanning the same instant took {replan_s:.1f} s")
         print(f"plan_accounts_per_s_postgresql: {summary.accounts / elapsed:.0f} accounts/s")
         print(f"plan_seconds_postgresql: {elapsed:.1f} s")
+        print(f"plan_processes: {WORKERS} processes")
         print(f"plan_decisions_stored_postgresql: {summary.stored} decisions")
         for action in ("send", "defer", "skip", "none"):
             print(f"plan_{action}_postgresql: {summary.actions.get(action, 0)} accounts")
-        print(f"plan_rss_at_10pct: {early_rss:.0f} MB")
-        print(f"plan_rss_at_end: {end_rss:.0f} MB")
-        print(f"plan_peak_rss: {_rss_mb():.0f} MB")
-        if summary.accounts != ACCOUNTS or summary.stored == 0 or rows != keys:
+        print(f"plan_replan_stored_postgresql: {replan.stored} decisions")
+        if WORKERS == 1:
+            print(f"plan_rss_at_10pct: {early_rss:.0f} MB")
+            print(f"plan_rss_at_end: {end_rss:.0f} MB")
+        print(f"plan_peak_rss_per_process: {peak:.0f} MB")
+        if summary.accounts != ACCOUNTS or summary.stored == 0 or rows != keys or replan.stored != 0:
             _log(
-                f"FAILED: planned {summary.accounts} of {ACCOUNTS}, stored {summary.stored}, rows {rows} keys {keys}"
+                f"FAILED: planned {summary.accounts} of {ACCOUNTS}, stored {summary.stored}, rows {rows} "
+                f"keys {keys}, replan stored {replan.stored}"
             )
             return 1
     return 0
+
+
+def _plan_here(url: str, approved: frozenset[tuple[str, str]]) -> tuple[PlanSummary, float, float]:
+    """One process: also samples resident memory after 10% of the accounts and at the end."""
+    engine = make_engine(url)
+    clock = FixedClock(AT)
+    uow_factory = SqlUnitOfWorkFactory(engine, clock)
+    policy = planning_policy_with(uow_factory, approved=approved)
+    seen = 0
+    early_rss = 0.0
+
+    def count(_: PlannedContact) -> None:
+        nonlocal seen, early_rss
+        seen += 1
+        if seen == ACCOUNTS // 10:
+            early_rss = _current_rss_mb()
+
+    summary = plan_contacts(uow_factory, clock, policy, at=AT, on_decision=count)
+    engine.dispose()
+    return summary, early_rss, _current_rss_mb()
 
 
 if __name__ == "__main__":

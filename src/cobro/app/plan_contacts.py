@@ -53,17 +53,19 @@ def plan_contacts(
     store: bool = True,
     page_size: int = 2000,
     on_decision: Callable[[PlannedContact], None] | None = None,
+    debtor_ids: tuple[int, int] | None = None,
 ) -> PlanSummary:
-    """Decides for every account (of one creditor when given) at `at` (now by default); stores the decisions
-    unless `store` is False; calls `on_decision` for each one in debtor order."""
+    """Decides for every account (of one creditor when given; of the debtors whose ids are within
+    `debtor_ids` when given) at `at` (now by default); stores the decisions unless `store` is False; calls
+    `on_decision` for each one in debtor order."""
     now = at or clock.now()
     since = now - timedelta(days=HISTORY_DAYS)
     summary = PlanSummary()
-    after = 0
+    after, until = (debtor_ids[0] - 1, debtor_ids[1]) if debtor_ids else (0, None)
     while True:
         with uow_factory() as uow:
             planning: PlanningRepository = uow.planning
-            cases, last = planning.cases(after, page_size, creditor_id, since)
+            cases, last = planning.cases(after, page_size, creditor_id, since, until)
             if last is None:
                 break
             decisions = [d for case in cases for d in decide_case(case, policy, now)]

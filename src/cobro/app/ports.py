@@ -188,10 +188,19 @@ class PlanningRepository(Protocol):
     """What the planner reads (debtors page by page) and writes (decisions, once per idempotency key)."""
 
     def cases(
-        self, after_debtor_id: int, limit: int, creditor_id: int | None, since: datetime
+        self,
+        after_debtor_id: int,
+        limit: int,
+        creditor_id: int | None,
+        since: datetime,
+        until_debtor_id: int | None = None,
     ) -> tuple[list[PlanningCase], int | None]:
-        """The next page of debtors after `after_debtor_id`, with accounts and contacts since `since`; and
-        the last debtor id read, None when there are no more."""
+        """The next page of debtors after `after_debtor_id` (up to `until_debtor_id` when given), with
+        accounts and contacts since `since`; and the last debtor id read, None when there are no more."""
+        ...
+
+    def debtor_id_range(self, creditor_id: int | None) -> tuple[int, int] | None:
+        """The lowest and highest debtor id (of one creditor when given), None when there are none."""
         ...
 
     def add_decisions(self, decisions: Sequence[StoredDecision]) -> int:

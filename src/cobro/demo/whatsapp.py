@@ -23,9 +23,12 @@ from cobro.adapters.whatsapp import (
     TextParam,
     WhatsAppClient,
 )
+from cobro.adapters.whatsapp.template_account import GraphTemplateAccount
 from cobro.app.record_webhooks import record_outbound_message
+from cobro.app.sync_templates import sync_templates
 from cobro.bootstrap import Container
 from cobro.domain.money import Money
+from cobro.domain.template_catalogue import load_catalogue
 from cobro.i18n.currencies import find_currency
 
 DEMO_TEMPLATE = "cobro_demo_reminder"
@@ -123,6 +126,18 @@ async def start_demo_conversation(container: Container, callback_url: str) -> st
             app_secret=settings.whatsapp_app_secret.get_secret_value(),
             callback_url=callback_url,
             verify_token=settings.whatsapp_verify_token.get_secret_value(),
+        )
+        # The collection catalogue (every stage, four languages) goes to review first: the planner uses
+        # only approved templates.
+        await sync_templates(
+            container.uow_factory,
+            container.clock,
+            GraphTemplateAccount(client),
+            load_catalogue(),
+            waba_id=settings.whatsapp_waba_id,
+            wait=True,
+            review_timeout=60,
+            poll_every=0.5,
         )
         known = [t for t in await client.list_templates(name=DEMO_TEMPLATE) if t.language == DEMO_LANGUAGE]
         if not known:

@@ -513,8 +513,10 @@ def _held_step(
     if pausing:
         parts.append(f"Paused until this changes: {'; '.join(pausing)}.")
     reason = " ".join(parts)
+    # Nothing owed is not a blocked contact: there is nothing to collect, so nothing is stored each day.
+    action = Action.NONE if all(state is AccountState.PAID for state, _, _ in held) else Action.SKIP
     return LadderStep(
-        Action.SKIP, None, None, (), segments, rule_ids, reason[:1].upper() + reason[1:], days_from_due=days
+        action, None, None, (), segments, rule_ids, reason[:1].upper() + reason[1:], days_from_due=days
     )
 
 
