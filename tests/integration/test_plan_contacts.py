@@ -127,3 +127,19 @@ def test_a_dispute_pauses_the_account(uow_factory, clock, engine, confirmed):
 
     assert seen["ACC-1"].action is Action.SKIP
     assert any("dispute" in rule for rule in seen["ACC-1"].rules)
+
+
+def test_an_unknown_time_zone_blocks_the_debtor_instead_of_stopping_the_run(
+    uow_factory, clock, engine, confirmed
+):
+    with engine.begin() as connection:
+        connection.execute(
+            update(debtors).where(debtors.c.phone == "+34612345001").values(time_zone="Mars/Olympus")
+        )
+
+    summary, seen = run(uow_factory, clock)
+
+    assert summary.accounts == 6
+    assert seen["ACC-1"].action is Action.SKIP
+    assert "time_zone.unknown" in seen["ACC-1"].rules
+    assert seen["ACC-4"].action is Action.SEND or seen["ACC-5"].action is Action.SEND  # others still planned

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cobro.domain.contact import (
     AccountContext,
@@ -536,7 +536,11 @@ _ZONES: dict[str, tzinfo] = {}
 def _zone(name: str) -> tzinfo:
     zone = _ZONES.get(name)
     if zone is None:
-        zone = _ZONES[name] = ZoneInfo(name)
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):  # unknown zone: the gate blocks the debtor
+            zone = UTC
+        _ZONES[name] = zone
     return zone
 
 

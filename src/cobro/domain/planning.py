@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cobro.domain.compliance import ComplianceGate
 from cobro.domain.contact import (
@@ -47,7 +47,8 @@ class PlannedContact:
     language: str | None = None
     menu: tuple[str, ...] = ()
     not_before: datetime | None = None
-    rules: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()  # the rules that blocked, paused or deferred it
+    strategy_rules: tuple[str, ...] = ()  # the ladder's choice of stage and segment overrides
     reason: str = ""
     jurisdiction: str = ""
     rules_version: str = ""
@@ -71,9 +72,12 @@ class PlannedContact:
 
 
 def local_date_of(debtor: DebtorContext, now: datetime) -> date:
-    """The debtor's calendar date at `now`, in the zone on record."""
+    """The debtor's calendar date at `now`, in the zone on record (UTC when it is unknown: the gate blocks)."""
     zone = debtor.time_zones[0] if debtor.time_zones else "UTC"
-    return now.astimezone(_zone(zone)).date()
+    try:
+        return now.astimezone(_zone(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return now.astimezone(_zone("UTC")).date()
 
 
 def decide_contact(
@@ -97,7 +101,10 @@ def decide_contact(
         stage=step.stage,
         segments=tuple(step.segments),
         menu=tuple(step.menu),
-        rules=tuple(step.rule_ids),
+        # For a due stage the ladder's ids (stage, segment overrides) explain the choice, not a block: they
+        # are kept apart so `rules` lists only what blocked, paused or deferred the contact.
+        rules=() if step.action is Action.SEND else tuple(step.rule_ids),
+        strategy_rules=tuple(step.rule_ids) if step.action is Action.SEND else (),
         reason=step.reason,
     )
     if step.action is not Action.SEND or step.template is None:

@@ -258,7 +258,7 @@ def _decision_row(decision: StoredDecision) -> dict[str, Any]:
         "reason": p.reason,
         "jurisdiction": p.jurisdiction or "",
         "rules_version": p.rules_version or "",
-        "inputs": p.inputs,
+        "inputs": {**p.inputs, "strategy_rules": list(p.strategy_rules)} if p.strategy_rules else p.inputs,
         "state": "planned" if p.action is Action.SEND else None,
     }
 

@@ -86,6 +86,7 @@ def decision_object(decision: PlannedContact) -> dict[str, Any]:
         "local_date": decision.local_date.isoformat(),
         "not_before": _local_iso(decision),
         "rules": list(decision.rules),
+        "strategy_rules": list(decision.strategy_rules),
         "reason": decision.reason,
         "jurisdiction": decision.jurisdiction,
         "rules_version": decision.rules_version,
