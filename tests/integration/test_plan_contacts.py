@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from cobro.adapters.db.tables import accounts, contact_decisions, debtors
+from cobro.adapters.db.tables import accounts, contact_decisions, debtors, whatsapp_messages
 from cobro.app.creditors import add_creditor
 from cobro.app.import_accounts import import_accounts
 from cobro.app.plan_contacts import plan_contacts
@@ -143,3 +143,86 @@ def test_an_unknown_time_zone_blocks_the_debtor_instead_of_stopping_the_run(
     assert seen["ACC-1"].action is Action.SKIP
     assert "time_zone.unknown" in seen["ACC-1"].rules
     assert seen["ACC-4"].action is Action.SEND or seen["ACC-5"].action is Action.SEND  # others still planned
+
+
+def test_an_opt_out_is_confirmed_once_and_then_nothing_goes_out(uow_factory, clock, engine, confirmed):
+    hour_ago = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            update(debtors)
+            .where(debtors.c.phone == "+34612345004")  # Ana Ruiz, two accounts
+            .values(opted_out_at=hour_ago, opt_out_scope="channel", opt_out_source="whatsapp:wamid.X")
+        )
+
+    _, seen = run(uow_factory, clock)
+    _, again = run(uow_factory, clock, at=datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+
+    confirmations = [d for d in (seen["ACC-4"], seen["ACC-5"]) if d.action is Action.SEND]
+    assert len(confirmations) == 1  # one per debtor, not per account
+    assert confirmations[0].template == "cobro_opt_out_confirmation"
+    assert confirmations[0].kind.value == "opt_out_confirmation"
+    other = seen["ACC-5"] if confirmations[0] is seen["ACC-4"] else seen["ACC-4"]
+    assert other.action is Action.SKIP
+    assert "strategy.leave.opted_out" in other.rules
+    assert {again["ACC-4"].action, again["ACC-5"].action} == {Action.SKIP}  # never a second confirmation
+
+
+def test_an_old_opt_out_gets_no_confirmation(uow_factory, clock, engine, confirmed):
+    with engine.begin() as connection:
+        connection.execute(
+            update(debtors)
+            .where(debtors.c.phone == "+34612345001")
+            .values(
+                opted_out_at=datetime(2026, 11, 20, tzinfo=UTC), opt_out_scope="channel", opt_out_source="x"
+            )
+        )
+
+    _, seen = run(uow_factory, clock)
+
+    assert seen["ACC-1"].action is Action.SKIP
+    assert seen["ACC-1"].template is None
+
+
+def test_free_form_replies_do_not_use_up_the_daily_cap_but_templates_do(
+    uow_factory, clock, engine, confirmed
+):
+    with engine.connect() as connection:
+        debtor_id, creditor_id = connection.execute(
+            select(debtors.c.id, debtors.c.creditor_id).where(debtors.c.phone == "+34612345001")
+        ).one()
+
+    def sent(wamid: str, kind: str) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                whatsapp_messages.insert().values(
+                    wamid=wamid, direction="out", phone_number_id="1090000000000001", wa_id="34612345001",
+                    type=kind, content={}, occurred_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+                    status="delivered", creditor_id=creditor_id, debtor_id=debtor_id, created_at=NOON,
+                )
+            )  # fmt: skip
+
+    sent("wamid.reply", "text")
+    _, seen = run(uow_factory, clock, store=False)
+    assert seen["ACC-1"].action is Action.SEND
+
+    sent("wamid.template", "template")
+    _, seen = run(uow_factory, clock, store=False)
+    assert seen["ACC-1"].action is Action.DEFER
+    assert "default.frequency.daily" in seen["ACC-1"].rules
+
+
+def test_a_withdrawn_planned_send_no_longer_counts(uow_factory, clock, engine, confirmed):
+    run(uow_factory, clock)
+    with engine.begin() as connection:
+        connection.execute(
+            update(contact_decisions)
+            .where(contact_decisions.c.action == "send", contact_decisions.c.account_id.in_(
+                select(accounts.c.id).where(accounts.c.reference.in_(("ACC-4", "ACC-5")))
+            ))
+            .values(state="cancelled")
+        )  # fmt: skip
+
+    _, seen = run(uow_factory, clock, at=datetime(2026, 11, 23, 13, 0, tzinfo=UTC), store=False)
+
+    # The cancelled send of Ana's first account no longer fills her daily cap: one of her accounts is due.
+    assert Action.SEND in {seen["ACC-4"].action, seen["ACC-5"].action}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +30,9 @@ RIGHT_PARTY_TEMPLATE = "cobro_right_party_check"
 RIGHT_PARTY_STAGE = "right_party_check"
 RIGHT_PARTY_RULE = "third_party.right_party_unconfirmed"
 TEMPLATE_UNAVAILABLE_RULE = "whatsapp.template_unavailable"
+OPT_OUT_CONFIRMATION_TEMPLATE = "cobro_opt_out_confirmation"
+OPT_OUT_CONFIRMATION_STAGE = "opt_out_confirmation"
+OPT_OUT_CONFIRMATION_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,8 @@ def decide_contact(
 ) -> PlannedContact:
     """Asks the ladder what is due for this account today and the gate whether it may be sent now."""
     today = local_date_of(debtor, now)
+    if owes_opt_out_confirmation(debtor, history, now):
+        return _opt_out_confirmation(gate, account, debtor, history, now, today, approved, creditor_language)
     step = next_step(strategy, account, debtor, history, today)
     planned = PlannedContact(
         account=account,
@@ -138,6 +143,58 @@ def decide_contact(
     if decision.verdict is Verdict.BLOCK and decision.rule_ids == (RIGHT_PARTY_RULE,):
         return _right_party_check(planned, gate, debtor, account, history, now, approved, decision)
     return _with_gate(planned, decision)
+
+
+def owes_opt_out_confirmation(debtor: DebtorContext, history: ContactHistory, now: datetime) -> bool:
+    """True while the debtor's opt-out is under a day old and no confirmation has been planned since: the
+    one message the rules allow after an opt-out, sent as a reply inside WhatsApp's service window."""
+    opt_out = debtor.opt_out
+    if opt_out is None or now - opt_out.at > OPT_OUT_CONFIRMATION_WINDOW or opt_out.at > now:
+        return False
+    return not any(
+        r.kind is MessageKind.OPT_OUT_CONFIRMATION and r.at >= opt_out.at for r in history.outbound
+    )
+
+
+def _opt_out_confirmation(
+    gate: ComplianceGate,
+    account: AccountContext,
+    debtor: DebtorContext,
+    history: ContactHistory,
+    now: datetime,
+    today: date,
+    approved: Collection[tuple[str, str]],
+    creditor_language: str | None,
+) -> PlannedContact:
+    """Confirms an opt-out once, through a fixed template that says nothing about any debt."""
+    planned = PlannedContact(
+        account=account,
+        debtor=debtor,
+        action=Action.SKIP,
+        local_date=today,
+        kind=MessageKind.OPT_OUT_CONFIRMATION,
+        stage=OPT_OUT_CONFIRMATION_STAGE,
+        reason="The debtor opted out: one confirmation that no more messages will come, nothing else.",
+    )
+    choice = resolve_template(
+        OPT_OUT_CONFIRMATION_TEMPLATE, None, debtor.language, approved, creditor_language=creditor_language
+    )
+    if not isinstance(choice, TemplateChoice):
+        return replace(
+            planned,
+            rules=(TEMPLATE_UNAVAILABLE_RULE,),
+            reason=f"{planned.reason} {_unavailable_reason(choice, OPT_OUT_CONFIRMATION_TEMPLATE)}",
+        )
+    intent = OutboundIntent(
+        kind=MessageKind.OPT_OUT_CONFIRMATION,
+        to_phone=debtor.phone,
+        mentions_debt=False,
+        stage=OPT_OUT_CONFIRMATION_STAGE,
+        template=choice.template,
+        language=choice.language,
+    )
+    decision = gate.check(debtor, account, intent, now, history)
+    return _with_gate(replace(planned, template=choice.template, language=choice.language), decision)
 
 
 def _right_party_check(

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, text
+from sqlalchemy import Connection, and_, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cobro.adapters.db.tables import accounts, contact_decisions, debtors, invoices, whatsapp_messages
@@ -32,6 +32,9 @@ from cobro.domain.contact import (
 )
 from cobro.domain.money import Money
 from cobro.i18n.currencies import find_currency
+
+# Send-pipeline states of a planned send that never reached the debtor: it no longer counts as contact.
+WITHDRAWN_STATES = ("cancelled", "withdrawn")
 
 _DEBTOR_COLUMNS = (
     "id", "creditor_id", "phone", "country", "language", "time_zone", "time_zone_candidates", "region",
@@ -138,6 +141,8 @@ class SqlPlanning:
                 c.c.debtor_id <= last,
                 c.c.action == Action.SEND.value,
                 c.c.decided_at >= since,
+                # A planned send the pipeline withdrew never reached the debtor (issue 6 sets these states).
+                or_(c.c.state.is_(None), c.c.state.not_in(WITHDRAWN_STATES)),
             )
         )
         for row in self._connection.execute(planned):
@@ -151,11 +156,13 @@ class SqlPlanning:
                     read_at=row.status_at if row.status == "read" else None,
                 )
             )
-        # Messages sent outside the planner (the demo's first message, an agent's template) count too.
+        # Templates sent outside the planner (the demo's first message, an agent's template) count too;
+        # free-form replies inside the service window do not (the gate does not cap them either).
         unplanned = select(m.c.debtor_id, m.c.occurred_at, m.c.status, m.c.status_at).where(
             m.c.debtor_id >= first,
             m.c.debtor_id <= last,
             m.c.direction == "out",
+            m.c.type == "template",
             m.c.occurred_at >= since,
             ~select(c.c.id).where(c.c.wamid == m.c.wamid).exists(),
         )
@@ -167,6 +174,23 @@ class SqlPlanning:
                     status=row.status,
                     read_at=row.status_at if row.status == "read" else None,
                 )
+            )
+        # An unanswered right-party check is remembered whatever its age: the planner waits for the answer
+        # instead of asking again once the check leaves the history window.
+        asked = (
+            select(c.c.debtor_id, func.max(c.c.decided_at).label("asked_at"))
+            .where(
+                c.c.debtor_id >= first,
+                c.c.debtor_id <= last,
+                c.c.action == Action.SEND.value,
+                c.c.kind == MessageKind.RIGHT_PARTY_CHECK.value,
+                c.c.decided_at < since,
+            )
+            .group_by(c.c.debtor_id)
+        )
+        for row in self._connection.execute(asked):
+            records[row.debtor_id].append(
+                ContactRecord(at=row.asked_at, kind=MessageKind.RIGHT_PARTY_CHECK, stage="right_party_check")
             )
         inbound = (
             select(m.c.debtor_id, func.max(m.c.occurred_at).label("last_in"))
