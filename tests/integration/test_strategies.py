@@ -94,9 +94,7 @@ def test_a_rolled_back_version_leaves_no_gap(uow_factory, clock, acme):
 
 
 def test_set_strategy_stores_the_normalised_document_and_an_audit_event(factory, uow_factory, clock, acme):
-    text = DEFAULT_TEXT.replace("action: hand_to_agent", "action: stop").replace(
-        "Cobro default", "Acme strict"
-    )
+    text = DEFAULT_TEXT.replace("action: cadence", "action: stop").replace("Cobro default", "Acme strict")
     version = set_strategy(
         factory, clock, "acme", text, "ana@acme", parse=parse_strategy_document, dump=dump_strategy
     )
@@ -132,6 +130,20 @@ def test_without_a_stored_version_the_packaged_default_is_in_force(factory, acme
         strategy = current_strategy(uow, acme, parse_strategy_document)
     assert found.version is None
     assert strategy == parse_strategy_document(DEFAULT_TEXT)
+    assert (strategy.after.value, strategy.ladder[-1].template) == ("cadence", "cobro_final_notice_checkins")
+
+
+def test_a_creditor_who_switches_to_an_agent_gets_the_agent_final_notice(factory, clock, acme):
+    text = DEFAULT_TEXT.replace("action: cadence", "action: hand_to_agent")
+    set_strategy(factory, clock, "acme", text, "ana", parse=parse_strategy_document, dump=dump_strategy)
+    with factory() as uow:
+        stored = strategy_in_force(uow, acme, parse_strategy_document)
+    assert stored.version == 1
+    assert (stored.strategy.after.value, stored.strategy.ladder[-1].template) == (
+        "hand_to_agent",
+        "cobro_final_notice_agent",
+    )
+    assert stored.strategy.plan_for(("age_90_plus",))[-1].stage.id == "final_notice"  # no check-ins
 
 
 def test_an_unknown_creditor_slug_is_not_found(factory, clock):
@@ -163,9 +175,11 @@ def test_cli_set_then_show_and_versions(cli, tmp_path: Path):
     assert stored.stdout.strip() == "strategy version 1 stored for acme"
     shown = cli("show", "--creditor", "acme")
     assert "strategy 'Acme v1' for acme: version 1" in shown.stdout
-    assert "cobro_final_notice_agent" in shown.stdout
+    assert "long_debt" in shown.stdout
+    assert "after the ladder: cadence" in shown.stdout
     as_json = json.loads(cli("show", "--creditor", "acme", "--json").stdout)
     assert (as_json["version"], as_json["document"]["name"]) == (1, "Acme v1")
+    assert as_json["document"]["ladder"][-1]["template"]["cadence"] == "cobro_final_notice_checkins"
     listed = cli("versions", "--creditor", "acme").stdout
     assert "Acme v1" in listed
     assert "cli" in listed

@@ -30,6 +30,7 @@ NAMES = {
     "cobro_plan_options",
     "cobro_final_notice_agent",
     "cobro_final_notice_last_message",
+    "cobro_final_notice_checkins",
     "cobro_long_debt_checkin",
     "cobro_right_party_check",
     "cobro_opt_out_confirmation",
@@ -57,7 +58,7 @@ def test_every_template_exists_in_all_four_languages_once() -> None:
     assert set(by_name()) == NAMES
     for name, entries in by_name().items():
         assert sorted(e.language for e in entries) == sorted(LANGUAGES), name
-    assert len(CATALOGUE) == 40
+    assert len(CATALOGUE) == 44
 
 
 def test_languages_agree_on_parameters_buttons_kind_and_category() -> None:
@@ -93,7 +94,7 @@ def test_buttons_are_quick_replies_with_short_labels_and_no_marketing_words(entr
 
 def test_collection_templates_carry_what_the_debtor_needs_and_offer_an_opt_out() -> None:
     collection = [e for e in CATALOGUE if e.kind is MessageKind.COLLECTION]
-    assert len(collection) == 32
+    assert len(collection) == 36
     for entry in collection:
         assert set(entry.parameters) >= COLLECTION_PARAMETERS, entry.key
         assert ParameterKind.CREDITOR_NAME in entry.parameters
@@ -115,10 +116,39 @@ def test_the_stages_offer_the_buttons_the_strategy_expects() -> None:
         assert [b.payload for b in by_name()[name][0].buttons] == payloads
 
 
+# What each final notice must say about the next step, per language (the strategy relies on it).
+CHECK_IN_WORDING = {
+    "es": ("terminan nuestros recordatorios automáticos", "cada pocas semanas", "escribirnos cuando quiera"),
+    "en": ("automated reminders end with this notice", "every few weeks", "write to us any time"),
+    "pt_BR": ("terminam os nossos lembretes automáticos", "a cada algumas semanas", "quando quiser"),
+    "it": ("terminano i nostri promemoria automatici", "qualche settimana", "in qualsiasi momento"),
+}
+AGENT_WORDING = {
+    "es": "se pondrá en contacto",
+    "en": "will contact you",
+    "pt_BR": "vai entrar em contato",
+    "it": "la contatterà",
+}
+
+
+def test_the_final_notice_with_check_ins_says_reminders_end_and_check_ins_follow() -> None:
+    agent = {e.language: e for e in by_name()["cobro_final_notice_agent"]}
+    for entry in by_name()["cobro_final_notice_checkins"]:
+        twin = agent[entry.language]
+        assert (entry.parameters, entry.kind, entry.category) == (twin.parameters, twin.kind, twin.category)
+        assert [b.payload for b in entry.buttons] == ["PAY_NOW", "PAYMENT_PLAN", "TALK_TO_AGENT", "OPT_OUT"]
+        assert [b.label for b in entry.buttons] == [b.label for b in twin.buttons]
+        for phrase in CHECK_IN_WORDING[entry.language]:
+            assert phrase in entry.body, (entry.language, phrase)
+        assert AGENT_WORDING[entry.language] in twin.body
+        assert AGENT_WORDING[entry.language] not in entry.body  # it promises no call from a person
+
+
 def test_the_right_party_check_says_nothing_about_a_debt() -> None:
     for entry in by_name()["cobro_right_party_check"]:
         assert entry.kind is MessageKind.RIGHT_PARTY_CHECK
-        assert entry.parameters == (ParameterKind.DEBTOR_NAME, ParameterKind.CREDITOR_NAME)
+        # Not even the creditor's name: an agency's name alone tells a third party there is a debt.
+        assert entry.parameters == (ParameterKind.DEBTOR_NAME,)
         for _, text in entry.texts():
             assert not DEBT_WORDS.search(text), (entry.language, text)
 

@@ -129,8 +129,8 @@ def step(
         ),
         (7, "plan_offer", "cobro_plan_options", ("PAYMENT_PLAN", "PAY_NOW", "TALK_TO_AGENT")),
         (10, "plan_offer", "cobro_plan_options", ("PAYMENT_PLAN", "PAY_NOW", "TALK_TO_AGENT")),
-        (20, "final_notice", "cobro_final_notice_agent", ("PAY_NOW", "PAYMENT_PLAN", "TALK_TO_AGENT")),
-        (30, "final_notice", "cobro_final_notice_agent", ("PAY_NOW", "PAYMENT_PLAN", "TALK_TO_AGENT")),
+        (20, "final_notice", "cobro_final_notice_checkins", ("PAY_NOW", "PAYMENT_PLAN", "TALK_TO_AGENT")),
+        (30, "final_notice", "cobro_final_notice_checkins", ("PAY_NOW", "PAYMENT_PLAN", "TALK_TO_AGENT")),
     ],
 )
 def test_each_stage_is_due_inside_its_window(day, stage, template, menu):
@@ -194,9 +194,17 @@ def test_an_account_without_a_due_date_has_nothing_due():
 
 # --- the final notice and after the ladder --------------------------------------------------------------
 
+HANDING = variant(after={"action": "hand_to_agent"})  # the default with an agent taking over
+
+
+def test_the_default_final_notice_says_check_ins_follow():
+    found = step(20)
+    assert (found.template, found.after) == ("cobro_final_notice_checkins", AfterAction.CADENCE)
+    assert "after it come long-debt check-ins" in found.reason
+
 
 def test_the_final_notice_says_an_agent_follows_when_the_strategy_hands_over():
-    found = step(20)
+    found = step(20, strategy=HANDING)
     assert found.after is AfterAction.HAND_TO_AGENT
     assert found.template == "cobro_final_notice_agent"
     assert "goes to an agent" in found.reason
@@ -208,8 +216,8 @@ def test_the_final_notice_says_it_is_the_last_message_when_the_strategy_stops():
     assert "last message" in found.reason
 
 
-def test_after_the_final_window_the_account_goes_to_an_agent():
-    found = step(31, sent(20, "final_notice"))
+def test_after_the_final_window_the_account_goes_to_an_agent_when_the_strategy_hands_over():
+    found = step(31, sent(20, "final_notice"), strategy=HANDING)
     assert (found.action, found.after, found.rule_ids) == (
         Action.NONE,
         AfterAction.HAND_TO_AGENT,
@@ -221,7 +229,10 @@ def test_after_the_final_notice_the_rest_of_its_window_waits():
     found = step(25, sent(20, "final_notice"))
     assert found.action is Action.NONE
     assert found.next_on == DUE + timedelta(days=31)
-    assert found.after is AfterAction.HAND_TO_AGENT
+    assert found.reason.endswith("Long-debt check-in starts on day 31 (2027-01-01).")
+    handing = step(25, sent(20, "final_notice"), strategy=HANDING)
+    assert (handing.action, handing.next_on) == (Action.NONE, DUE + timedelta(days=31))
+    assert handing.after is AfterAction.HAND_TO_AGENT
 
 
 def test_a_stopping_strategy_sends_nothing_after_the_ladder():
@@ -229,50 +240,94 @@ def test_a_stopping_strategy_sends_nothing_after_the_ladder():
     assert (found.action, found.rule_ids) == (Action.NONE, ("strategy.after.stop",))
 
 
-# --- cadence --------------------------------------------------------------------------------------------
-
-CADENCE_LADDER = dump_strategy(DEFAULT)["ladder"]
-CADENCE_LADDER[-1]["template"] = {**CADENCE_LADDER[-1]["template"], "cadence": "cobro_final_notice_checkins"}
-CADENCE = variant(ladder=CADENCE_LADDER, after={"action": "cadence"})
-
-
-def test_with_cadence_the_final_notice_uses_the_cadence_template():
-    found = step(20, strategy=CADENCE)
-    assert (found.template, found.after) == ("cobro_final_notice_checkins", AfterAction.CADENCE)
+# --- cadence (the default after the ladder) -------------------------------------------------------------
 
 
 def test_the_first_long_debt_check_in_comes_the_day_after_the_ladder():
-    assert step(30, sent(20, "final_notice"), strategy=CADENCE).action is Action.NONE
-    found = step(31, sent(20, "final_notice"), strategy=CADENCE)
+    assert step(30, sent(20, "final_notice")).action is Action.NONE
+    found = step(31, sent(20, "final_notice"))
     assert (found.action, found.stage, found.template) == (
         Action.SEND,
         "long_debt",
         "cobro_long_debt_checkin",
     )
+    assert found.menu == ("PAY_NOW", "PAYMENT_PLAN", "TALK_TO_AGENT")
     assert found.after is AfterAction.CADENCE
+    assert found.reason == (
+        "Long-debt check-in: 31 days past due; segment age_30_90 checks in every two weeks; "
+        "first check-in, then every 14 days while it is read."
+    )
+    assert "strategy.segment.age_30_90" in found.rule_ids
 
 
-def test_a_read_check_in_repeats_every_n_days():
+def test_a_read_check_in_repeats_every_14_days_while_the_debt_is_under_90_days_old():
     read = sent(31, "long_debt", read=True)
-    waiting = step(44, sent(20, "final_notice"), read, strategy=CADENCE)
+    waiting = step(44, sent(20, "final_notice"), read)
     assert (waiting.action, waiting.next_on) == (Action.NONE, DUE + timedelta(days=45))
-    assert step(45, sent(20, "final_notice"), read, strategy=CADENCE).action is Action.SEND
+    found = step(45, sent(20, "final_notice"), read)
+    assert (found.action, found.stage) == (Action.SEND, "long_debt")
+    assert "age_30_90" in found.segments
+    assert found.reason.endswith("; repeats every 14 days.")
 
 
-def test_a_check_in_delivered_but_not_read_is_not_followed_by_another():
-    found = step(90, sent(31, "long_debt", status="delivered"), strategy=CADENCE)
+def test_a_read_check_in_repeats_every_30_days_once_the_debt_is_90_days_old():
+    read = sent(95, "long_debt", read=True)
+    waiting = step(124, read)
+    assert (waiting.action, waiting.next_on) == (Action.NONE, DUE + timedelta(days=125))
+    found = step(125, read)
+    assert (found.action, found.stage, found.template) == (
+        Action.SEND,
+        "long_debt",
+        "cobro_long_debt_checkin",
+    )
+    assert "age_90_plus" in found.segments
+    assert "segment age_90_plus checks in every 30 days once the debt is 90 days old" in found.reason
+    assert found.reason.endswith("; repeats every 30 days.")
+    assert "strategy.segment.age_90_plus" in found.rule_ids
+
+
+def test_the_age_on_the_day_of_planning_picks_the_interval():
+    read = sent(87, "long_debt", read=True)  # sent at 87 days, when check-ins came every 14 days
+    assert step(89, read).next_on == DUE + timedelta(days=101)
+    at_ninety = step(101, read)  # 90 days and more: every 30 days from the last one
+    assert (at_ninety.action, at_ninety.next_on) == (Action.NONE, DUE + timedelta(days=117))
+    assert step(117, read).action is Action.SEND
+
+
+def test_without_the_age_rules_the_cadence_keeps_its_own_interval():
+    document = dump_strategy(DEFAULT)
+    document["segments"] = [r for r in document["segments"] if not r["segment"].startswith("age_")]
+    document["after"]["cadence"]["every_days"] = 21
+    strategy = parse_strategy_document(document)
+    read = sent(95, "long_debt", read=True)
+    assert step(115, read, strategy=strategy).action is Action.NONE
+    found = step(116, read, strategy=strategy)
+    assert found.action is Action.SEND
+    assert found.reason == "Long-debt check-in: 116 days past due; repeats every 21 days."
+
+
+@pytest.mark.parametrize("last_day", [31, 95])
+def test_a_check_in_delivered_but_not_read_is_not_followed_by_another(last_day):
+    found = step(last_day + 60, sent(last_day, "long_debt", status="delivered"))
     assert (found.action, found.rule_ids) == (Action.SKIP, ("strategy.read_receipt.wait",))
     assert "delivered but not read" in found.reason
 
 
 def test_an_undelivered_check_in_waits_the_extra_days():
     undelivered = sent(31, "long_debt", status="sent")
-    assert step(46, undelivered, strategy=CADENCE).action is Action.NONE
-    assert step(47, undelivered, strategy=CADENCE).action is Action.SEND
+    assert step(46, undelivered).action is Action.NONE
+    assert step(47, undelivered).action is Action.SEND
+
+
+def test_a_stopping_strategy_sends_no_check_in():
+    stopping = variant(after={"action": "stop"})
+    found = step(95, sent(20, "final_notice"), strategy=stopping)
+    assert (found.action, found.rule_ids) == (Action.NONE, ("strategy.after.stop",))
+    assert step(95, sent(20, "final_notice"), strategy=HANDING).rule_ids == ("strategy.after.hand_to_agent",)
 
 
 def test_check_ins_stop_at_their_last_day():
-    ladder = dump_strategy(CADENCE)
+    ladder = dump_strategy(DEFAULT)
     ladder["after"]["cadence"]["until_day"] = 50
     strategy = parse_strategy_document(ladder)
     found = step(60, sent(45, "long_debt", read=True), strategy=strategy)

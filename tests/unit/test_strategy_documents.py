@@ -44,15 +44,23 @@ def changed(**paths: Any) -> dict[str, Any]:
     return document
 
 
-def test_the_default_strategy_has_the_four_stages_and_hands_over_to_an_agent():
+def test_the_default_strategy_has_the_four_stages_then_long_debt_check_ins():
     assert [s.id for s in DEFAULT.ladder] == ["reminder", "first_notice", "plan_offer", "final_notice"]
     assert [(s.start_day, s.end_day) for s in DEFAULT.ladder] == [(-5, -3), (1, 2), (7, 10), (20, 30)]
-    assert DEFAULT.after is AfterAction.HAND_TO_AGENT
-    assert DEFAULT.ladder[-1].template == "cobro_final_notice_agent"
+    assert DEFAULT.after is AfterAction.CADENCE
+    assert DEFAULT.ladder[-1].template == "cobro_final_notice_checkins"
+    assert dict(DEFAULT.ladder[-1].templates_by_after) == {
+        AfterAction.CADENCE: "cobro_final_notice_checkins",
+        AfterAction.HAND_TO_AGENT: "cobro_final_notice_agent",
+        AfterAction.STOP: "cobro_final_notice_last_message",
+    }
     assert DEFAULT.ladder[-1].fallback.then is FallbackEnd.HAND_TO_AGENT
     assert DEFAULT.cadence is not None
     assert (DEFAULT.cadence.id, DEFAULT.cadence.template) == ("long_debt", "cobro_long_debt_checkin")
-    assert (DEFAULT.cadence.start_day, DEFAULT.cadence.repeat_every_days) == (31, 14)
+    assert (DEFAULT.cadence.start_day, DEFAULT.cadence.end_day) == (31, None)
+    assert DEFAULT.cadence.repeat_every_days == 14
+    every = {r.name: [(o.stage, o.every_days) for o in r.overrides] for r in DEFAULT.segments}
+    assert (every["age_30_90"], every["age_90_plus"]) == ([("long_debt", 14)], [("long_debt", 30)])
     assert DEFAULT.timing.read_no_reply_advance_days == 2
     assert DEFAULT.timing.undelivered_delay_days == 2
     assert DEFAULT.bands_for("MXN").high_from == Decimal("20000")
@@ -67,6 +75,13 @@ def test_a_dumped_strategy_parses_back_to_the_same_strategy_also_through_json():
 def test_changing_after_changes_the_final_notice_template():
     stopping = parse_strategy_document(changed(**{"after.action": "stop"}))
     assert stopping.ladder[-1].template == "cobro_final_notice_last_message"
+    handing = parse_strategy_document(changed(**{"after.action": "hand_to_agent"}))
+    assert (handing.after, handing.ladder[-1].template) == (
+        AfterAction.HAND_TO_AGENT,
+        "cobro_final_notice_agent",
+    )
+    assert handing.cadence == DEFAULT.cadence  # kept ready, not in force
+    assert [p.stage.id for p in handing.plan_for(("age_90_plus",))][-1] == "final_notice"
 
 
 def test_a_minimal_document_gets_the_defaults():
@@ -121,10 +136,27 @@ def test_the_final_notice_must_state_the_next_step_truthfully():
         (
             "ladder[3].template",
             "cobro_final_notice_last_message tells the debtor the next step is 'stop', which is not true for "
+            "after.action cadence",
+        )
+    ]
+    handing_over = changed(
+        **{"after.action": "hand_to_agent", "ladder.3.template": "cobro_final_notice_checkins"}
+    )
+    assert problems_of(handing_over) == [
+        (
+            "ladder[3].template",
+            "cobro_final_notice_checkins tells the debtor the next step is 'cadence', which is not true for "
             "after.action hand_to_agent",
         )
     ]
-    no_cadence_wording = changed(**{"after.action": "cadence"})
+    swapped = changed(**{"ladder.3.template.cadence": "cobro_final_notice_agent"})
+    assert problems_of(swapped)[0] == (
+        "ladder[3].template.cadence",
+        "cobro_final_notice_agent tells the debtor the next step is 'hand to agent', which is not true for "
+        "after.action cadence",
+    )
+    no_cadence_wording = copy.deepcopy(DOCUMENT)
+    del no_cadence_wording["ladder"][3]["template"]["cadence"]
     assert problems_of(no_cadence_wording) == [
         (
             "ladder[3].template",
@@ -155,7 +187,10 @@ def test_segment_rules_must_name_stages_and_change_something():
     )
     found = dict(problems_of(document))
     assert "no stage 'second_notice'" in found["segments[0].stages.second_notice"]
-    assert found["segments[1].stages.first_notice"] == "changes nothing: set template, menu or shift_days"
+    assert (
+        found["segments[1].stages.first_notice"]
+        == "changes nothing: set template, menu, shift_days or every_days"
+    )
     assert (
         found["segments[2]"] == "its shifts make plan_offer (from day 1) overlap first_notice (until day 2)"
     )
@@ -173,12 +208,60 @@ def test_amount_segments_need_amount_bands():
 
 
 def test_cadence_needs_its_block_and_must_start_after_the_ladder():
-    ladder = copy.deepcopy(DOCUMENT["ladder"])
-    ladder[3]["template"]["cadence"] = "cobro_final_notice_checkins"
-    without = changed(ladder=ladder, after={"action": "cadence"})
+    without = changed(after={"action": "cadence"}, segments=DOCUMENT["segments"][:4])
     assert problems_of(without) == [("after.cadence", "required when after.action is cadence")]
-    early = changed(ladder=ladder, **{"after.action": "cadence", "after.cadence.from_day": 25})
+    early = changed(**{"after.cadence.from_day": 25})
     assert problems_of(early) == [("after.cadence.from_day", "must come after the ladder's last day (30)")]
+
+
+def test_every_days_is_for_the_cadence_stage_only_and_in_range():
+    on_a_ladder_stage = changed(
+        segments=[{"segment": "age_90_plus", "stages": {"final_notice": {"every_days": 30}}}]
+    )
+    assert problems_of(on_a_ladder_stage) == [
+        (
+            "segments[0].stages.final_notice.every_days",
+            "only the repeating stage (after.cadence) has every_days; final_notice is a ladder stage, sent once",
+        )
+    ]
+    out_of_range = changed(
+        segments=[
+            {"segment": "age_90_plus", "stages": {"long_debt": {"every_days": 0}}},
+            {"segment": "age_30_90", "stages": {"long_debt": {"every_days": 366}}},
+        ]
+    )
+    found = problems_of(out_of_range)
+    assert any(p == "segments[0].stages.long_debt.every_days" and "greater than" in m for p, m in found)
+    assert any(p == "segments[1].stages.long_debt.every_days" and "less than" in m for p, m in found)
+    without_cadence = changed(after={"action": "stop"})
+    assert problems_of(without_cadence) == [
+        (
+            "segments[4].stages.long_debt",
+            "no stage 'long_debt' (stages: final_notice, first_notice, plan_offer, reminder)",
+        ),
+        (
+            "segments[5].stages.long_debt",
+            "no stage 'long_debt' (stages: final_notice, first_notice, plan_offer, reminder)",
+        ),
+    ]
+
+
+def test_every_days_survives_dump_and_parse():
+    rules = [r for r in DOCUMENT["segments"] if r["segment"].startswith("age_")]
+    assert rules == [
+        {
+            "segment": "age_30_90",
+            "note": "checks in every two weeks",
+            "stages": {"long_debt": {"every_days": 14}},
+        },
+        {
+            "segment": "age_90_plus",
+            "note": "checks in every 30 days once the debt is 90 days old",
+            "stages": {"long_debt": {"every_days": 30}},
+        },
+    ]
+    schema = json.dumps(strategy_json_schema())
+    assert "every_days" in schema
 
 
 def test_yaml_and_shape_errors_are_problems_not_crashes():

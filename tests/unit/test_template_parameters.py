@@ -88,11 +88,13 @@ def test_a_missing_value_names_the_template_and_the_parameter() -> None:
         render_parameters(entry, values("en", "US", "USD", payment_link=None))
 
 
-def test_the_right_party_check_needs_only_the_names() -> None:
+def test_the_right_party_check_needs_only_the_debtors_name() -> None:
     entry = find_entry(CATALOGUE, "cobro_right_party_check", "en")
     assert entry is not None
     bare = TemplateValues(debtor_name="Jane", creditor_name="Sunrise Store", language="en", country="US")
-    assert preview_text(entry, bare) == "Hello, is this Jane? Sunrise Store has a message for you."
+    assert preview_text(entry, bare) == (
+        "Hello, are we speaking with Jane? We have a message for you. Please confirm with one of the buttons."
+    )
 
 
 def test_a_country_babel_does_not_pair_with_the_language_falls_back_to_the_language() -> None:

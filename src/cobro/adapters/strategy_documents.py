@@ -184,6 +184,9 @@ class OverrideDocument(_Document):
     template: TemplateName | None = None
     menu: Menu | None = None
     shift_days: int = Field(0, ge=-30, le=30, description="negative moves the stage earlier")
+    every_days: int | None = Field(
+        None, ge=1, le=365, description="the after.cadence stage only: repeat it every N days instead"
+    )
 
 
 class SegmentDocument(_Document):
@@ -241,7 +244,8 @@ def strategy_json_schema() -> dict[str, Any]:
     schema = StrategyDocument.model_json_schema()
     schema["$comment"] = (
         "Also checked: stages in order without overlap; only the last stage's template may depend on "
-        "after.action and it must state the next step truthfully; segment rules name existing stages."
+        "after.action and it must state the next step truthfully; segment rules name existing stages, and "
+        "only the after.cadence stage may take every_days."
     )
     return schema
 
@@ -410,8 +414,21 @@ def _segment_problems(
             if stage_id not in known:
                 problems.append((where, f"no stage {stage_id!r} (stages: {', '.join(sorted(known))})"))
                 continue
-            if override.template is None and override.menu is None and not override.shift_days:
-                problems.append((where, "changes nothing: set template, menu or shift_days"))
+            if (
+                override.template is None
+                and override.menu is None
+                and not override.shift_days
+                and override.every_days is None
+            ):
+                problems.append((where, "changes nothing: set template, menu, shift_days or every_days"))
+            if override.every_days is not None and (cadence is None or stage_id != cadence.id):
+                problems.append(
+                    (
+                        f"{where}.every_days",
+                        "only the repeating stage (after.cadence) has every_days; "
+                        f"{stage_id} is a ladder stage, sent once",
+                    )
+                )
             if override.template is not None and ANNOUNCED_NEXT_STEP.get(override.template) is not None:
                 index = ids.get(stage_id)
                 if index != last or ANNOUNCED_NEXT_STEP[override.template].value != doc.after.action:
@@ -475,6 +492,7 @@ def _strategy(doc: StrategyDocument) -> Strategy:
                         template=o.template,
                         menu=tuple(o.menu) if o.menu is not None else None,
                         shift_days=o.shift_days,
+                        every_days=o.every_days,
                     )
                     for stage_id, o in rule.stages.items()
                 ),
@@ -555,4 +573,6 @@ def _dump_override(override: StageOverride) -> dict[str, Any]:
         found["menu"] = list(override.menu)
     if override.shift_days:
         found["shift_days"] = override.shift_days
+    if override.every_days is not None:
+        found["every_days"] = override.every_days
     return found

@@ -57,6 +57,7 @@ class AfterAction(enum.StrEnum):
 ANNOUNCED_NEXT_STEP: Mapping[str, AfterAction] = {
     "cobro_final_notice_agent": AfterAction.HAND_TO_AGENT,
     "cobro_final_notice_last_message": AfterAction.STOP,
+    "cobro_final_notice_checkins": AfterAction.CADENCE,
 }
 
 
@@ -139,6 +140,7 @@ class StageOverride:
     template: str | None = None
     menu: tuple[str, ...] | None = None
     shift_days: int = 0  # moves the stage's window: negative is earlier
+    every_days: int | None = None  # the repeating (cadence) stage only: how often it repeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,7 @@ class _PlannedStage:
     fallback: Fallback
     notes: tuple[str, ...]
     rule_ids: tuple[str, ...]
+    every_days: int | None = None  # the repeating stage's interval for these segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,8 +407,8 @@ def _build_plan(strategy: Strategy, segments: tuple[str, ...]) -> tuple[_Planned
     matching = [rule for rule in strategy.segments if rule.name in segments]
     planned: list[_PlannedStage] = []
     for index, stage in enumerate(stages):
-        template, menu, shift = stage.template, stage.menu, 0
-        template_set = menu_set = shift_set = False
+        template, menu, shift, every = stage.template, stage.menu, 0, stage.repeat_every_days
+        template_set = menu_set = shift_set = every_set = False
         notes: list[str] = []
         rule_ids: list[str] = []
         for rule in matching:  # the first matching rule decides each field
@@ -419,6 +422,8 @@ def _build_plan(strategy: Strategy, segments: tuple[str, ...]) -> tuple[_Planned
                     menu, menu_set, used = override.menu, True, True
                 if override.shift_days and not shift_set:
                     shift, shift_set, used = override.shift_days, True, True
+                if override.every_days and stage.repeat_every_days and not every_set:
+                    every, every_set, used = override.every_days, True, True
                 if used:
                     notes.append(f"segment {rule.name} {rule.note or _override_phrase(override)}")
                     rule_ids.append(f"strategy.segment.{rule.name}")
@@ -434,6 +439,7 @@ def _build_plan(strategy: Strategy, segments: tuple[str, ...]) -> tuple[_Planned
                 fallback=stage.fallback,
                 notes=tuple(notes),
                 rule_ids=tuple(dict.fromkeys(rule_ids)),
+                every_days=every,
             )
         )
     return tuple(planned)
@@ -448,6 +454,8 @@ def _override_phrase(override: StageOverride) -> str:
     if override.shift_days:
         amount = abs(override.shift_days)
         parts.append(f"moves it {_count(amount, 'day')} {'earlier' if override.shift_days < 0 else 'later'}")
+    if override.every_days:
+        parts.append(f"repeats it every {_count(override.every_days, 'day')}")
     return " and ".join(parts)
 
 
@@ -683,9 +691,9 @@ def _send(
             )
             rule_ids.append("strategy.read_receipt.advance")
     after = None
-    if stage.repeat_every_days:
+    if planned.every_days:
         after = AfterAction.CADENCE
-        parts.append(f"first check-in, then every {_count(stage.repeat_every_days, 'day')} while it is read")
+        parts.append(f"first check-in, then every {_count(planned.every_days, 'day')} while it is read")
     elif planned.index == len(strategy.ladder) - 1:
         after = strategy.after
         parts.append(_after_phrase(strategy.after))
@@ -708,7 +716,7 @@ def _cadence_repeat(
 ) -> LadderStep:
     stage = cadence.stage
     sent_on = due + timedelta(days=last.day)
-    every = stage.repeat_every_days or 1
+    every = cadence.every_days or 1  # today's segments decide: e.g. less often once the debt is older
     record = last.record
     if record.status == "delivered" and not _is_read(record):
         reason = (

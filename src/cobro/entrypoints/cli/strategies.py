@@ -109,6 +109,8 @@ def _print_strategy(strategy: Strategy) -> None:
     from cobro.domain.escalation import AfterAction
 
     table = Table("stage", "days", "template", "menu")
+    for column in table.columns:
+        column.overflow = "fold"  # long template names wrap instead of being cut
     stages = list(strategy.ladder)
     if strategy.after is AfterAction.CADENCE and strategy.cadence is not None:
         stages.append(strategy.cadence)
@@ -139,4 +141,6 @@ def _override_text(override: Any) -> str:
         parts.append(f"menu {', '.join(override.menu)}")
     if override.shift_days:
         parts.append(f"shift {override.shift_days:+d} days")
+    if getattr(override, "every_days", None) is not None:
+        parts.append(f"every {override.every_days} days")
     return ", ".join(parts)
