@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cobro.app.ports import PlanningCase, PlanningRepository, StoredDecision
@@ -101,4 +101,8 @@ def decide_case(case: PlanningCase, policy: PlanningPolicy, now: datetime) -> li
 
 
 def _with_planned(history: ContactHistory, decision: PlannedContact, now: datetime) -> ContactHistory:
-    return replace(history, outbound=(*history.outbound, decision.as_record(now)))
+    return ContactHistory(
+        outbound=(*history.outbound, decision.as_record(now)),
+        last_inbound_at=history.last_inbound_at,
+        replied_since=history.replied_since,
+    )

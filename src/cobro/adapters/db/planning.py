@@ -7,7 +7,6 @@ accounts streams through the database in constant memory.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -15,10 +14,12 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, text
+import msgspec
+from sqlalchemy import Connection, DateTime, Table, and_, func, or_, select, text, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cobro.adapters.db.tables import accounts, contact_decisions, debtors, invoices, whatsapp_messages
+from cobro.adapters.db.types import UTCDateTime
 from cobro.app.ports import PlanningCase, StoredDecision
 from cobro.domain.accounts import Consent, ConsentMethod, OptOut
 from cobro.domain.contact import (
@@ -52,6 +53,18 @@ class SqlPlanning:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._postgresql = connection.dialect.name == "postgresql"
+
+    def _columns(self, table: Table, names: Sequence[str]) -> list[Any]:
+        """The named columns; on PostgreSQL timestamps are read as the driver gives them (already aware),
+        skipping UTCDateTime's per-value conversion, which SQLite's naive strings need."""
+        columns = [table.c[name] for name in names]
+        if not self._postgresql:
+            return columns
+        return [
+            type_coerce(c, DateTime(timezone=True)).label(c.name) if isinstance(c.type, UTCDateTime) else c
+            for c in columns
+        ]
 
     def debtor_id_range(self, creditor_id: int | None) -> tuple[int, int] | None:
         """The lowest and highest debtor id (of one creditor when given), None when there are none."""
@@ -72,37 +85,35 @@ class SqlPlanning:
         """The next `limit` debtors after `after_debtor_id` (of one creditor when given) with their accounts
         and contact history since `since`; returns the cases and the last debtor id read (None at the end)."""
         d = debtors
-        query = select(*(d.c[name] for name in _DEBTOR_COLUMNS)).where(d.c.id > after_debtor_id)
+        query = select(*self._columns(d, _DEBTOR_COLUMNS)).where(d.c.id > after_debtor_id)
         query = query.order_by(d.c.id).limit(limit)
         if creditor_id is not None:
             query = query.where(d.c.creditor_id == creditor_id)
         if until_debtor_id is not None:
             query = query.where(d.c.id <= until_debtor_id)
-        debtor_rows = self._connection.execute(query).mappings().all()
+        debtor_rows = self._connection.execute(query).all()
         if not debtor_rows:
             return [], None
-        first, last = debtor_rows[0]["id"], debtor_rows[-1]["id"]
+        first, last = debtor_rows[0].id, debtor_rows[-1].id
         a = accounts
-        account_query = select(*(a.c[name] for name in _ACCOUNT_COLUMNS)).where(
+        account_query = select(*self._columns(a, _ACCOUNT_COLUMNS)).where(
             a.c.debtor_id >= first, a.c.debtor_id <= last
         )
-        account_rows = (
-            self._connection.execute(account_query.order_by(a.c.debtor_id, a.c.id)).mappings().all()
-        )
+        account_rows = self._connection.execute(account_query.order_by(a.c.debtor_id, a.c.id)).all()
         invoice_rows = self._invoices(first, last)
         histories = self._histories(first, last, since)
         by_debtor: dict[int, list[Any]] = defaultdict(list)
         for row in account_rows:
-            by_debtor[row["debtor_id"]].append(row)
+            by_debtor[row.debtor_id].append(row)
         cases: list[PlanningCase] = []
         for row in debtor_rows:
-            if creditor_id is not None and row["creditor_id"] != creditor_id:
+            if creditor_id is not None and row.creditor_id != creditor_id:
                 continue
             debtor = _debtor(row)
-            history = histories.get(row["id"], ContactHistory())
-            account_list = [_account(a, invoice_rows.get(a["id"], ())) for a in by_debtor.get(row["id"], ())]
+            history = histories.get(row.id, ContactHistory())
+            account_list = [_account(a, invoice_rows.get(a.id, ())) for a in by_debtor.get(row.id, ())]
             if account_list:
-                cases.append(PlanningCase(row["creditor_id"], debtor, tuple(account_list), history))
+                cases.append(PlanningCase(row.creditor_id, debtor, tuple(account_list), history))
         return cases, last
 
     def _invoices(self, first: int, last: int) -> dict[int, list[Any]]:
@@ -123,7 +134,7 @@ class SqlPlanning:
             .where(and_(accounts.c.debtor_id >= first, accounts.c.debtor_id <= last))
         )
         grouped: dict[int, list[Any]] = defaultdict(list)
-        for row in self._connection.execute(query):
+        for row in self._connection.execute(query).all():
             grouped[row.account_id].append(row)
         return grouped
 
@@ -145,7 +156,7 @@ class SqlPlanning:
                 or_(c.c.state.is_(None), c.c.state.not_in(WITHDRAWN_STATES)),
             )
         )
-        for row in self._connection.execute(planned):
+        for row in self._connection.execute(planned).all():
             records[row.debtor_id].append(
                 ContactRecord(
                     at=row.decided_at,
@@ -166,7 +177,7 @@ class SqlPlanning:
             m.c.occurred_at >= since,
             ~select(c.c.id).where(c.c.wamid == m.c.wamid).exists(),
         )
-        for row in self._connection.execute(unplanned):
+        for row in self._connection.execute(unplanned).all():
             records[row.debtor_id].append(
                 ContactRecord(
                     at=row.occurred_at,
@@ -188,7 +199,7 @@ class SqlPlanning:
             )
             .group_by(c.c.debtor_id)
         )
-        for row in self._connection.execute(asked):
+        for row in self._connection.execute(asked).all():
             records[row.debtor_id].append(
                 ContactRecord(at=row.asked_at, kind=MessageKind.RIGHT_PARTY_CHECK, stage="right_party_check")
             )
@@ -197,7 +208,7 @@ class SqlPlanning:
             .where(m.c.debtor_id >= first, m.c.debtor_id <= last, m.c.direction == "in")
             .group_by(m.c.debtor_id)
         )
-        last_inbound = {row.debtor_id: row.last_in for row in self._connection.execute(inbound)}
+        last_inbound = {row.debtor_id: row.last_in for row in self._connection.execute(inbound).all()}
         histories: dict[int, ContactHistory] = {}
         for debtor_id in set(records) | set(last_inbound):
             outbound = tuple(sorted(records.get(debtor_id, ()), key=lambda r: r.at))
@@ -222,7 +233,7 @@ class SqlPlanning:
             return 0
         rows = [_decision_row(d) for d in decisions]
         if self._connection.dialect.name == "postgresql":
-            payload = json.dumps(rows, default=_json_value, separators=(",", ":"))
+            payload = msgspec.json.encode(rows).decode()  # dates and datetimes as ISO 8601
             return int(self._connection.execute(_PG_INSERT, {"rows": payload}).rowcount)
         statement = _insert_statement(self._connection.dialect.name)
         return len(self._connection.execute(statement, rows).all())
@@ -245,12 +256,6 @@ _PG_INSERT = text(
     f"FROM json_to_recordset(CAST(:rows AS json)) AS r({', '.join(f'{k} {v}' for k, v in _PG_TYPES.items())}) "
     "ON CONFLICT (idempotency_key) DO NOTHING"
 )
-
-
-def _json_value(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 @cache
@@ -288,63 +293,70 @@ def _decision_row(decision: StoredDecision) -> dict[str, Any]:
 
 
 def _debtor(row: Any) -> DebtorContext:
-    zones = tuple(dict.fromkeys((row["time_zone"], *row["time_zone_candidates"].split())))
+    zones = tuple(dict.fromkeys((row.time_zone, *row.time_zone_candidates.split())))
     consent = None
-    if row["consent_method"]:
+    if row.consent_method:
         consent = Consent(
-            given_at=row["consent_at"],
-            method=ConsentMethod(row["consent_method"]),
-            source=row["consent_source"] or "",
-            scope=row["consent_scope"] or "collections",
+            given_at=row.consent_at,
+            method=ConsentMethod(row.consent_method),
+            source=row.consent_source or "",
+            scope=row.consent_scope or "collections",
         )
     opt_out = None
-    if row["opted_out_at"] is not None:
+    if row.opted_out_at is not None:
         opt_out = OptOut(
-            at=row["opted_out_at"],
-            scope=row["opt_out_scope"] or "channel",
-            source=row["opt_out_source"] or "",
+            at=row.opted_out_at,
+            scope=row.opt_out_scope or "channel",
+            source=row.opt_out_source or "",
         )
     return DebtorContext(
-        id=row["id"],
-        phone=row["phone"],
-        country=row["country"],
-        language=row["language"],
+        id=row.id,
+        phone=row.phone,
+        country=row.country,
+        language=row.language,
         time_zones=zones,
-        region=row["region"],
+        region=row.region,
         consent=consent,
         opt_out=opt_out,
-        wrong_number_at=row["wrong_number_at"],
-        right_party_confirmed_at=row["right_party_confirmed_at"],
+        wrong_number_at=row.wrong_number_at,
+        right_party_confirmed_at=row.right_party_confirmed_at,
     )
 
 
 def _account(row: Any, invoice_rows: Sequence[Any]) -> AccountContext:
-    currency = row["currency"]
+    currency = row.currency
     scale = _scale(currency)
-    open_rows = sorted(
-        (i for i in invoice_rows if i.status == "open"), key=lambda i: (i.due_date, i.reference)
-    )
-    outstanding = sum((i.outstanding_minor for i in open_rows), 0)
-    billed = sum((i.amount_minor for i in open_rows), 0)
-    oldest = open_rows[0] if open_rows else None
-    late = sum(1 for i in invoice_rows if i.status != "open" and i.settled_at is not None and _late(i))
+    outstanding = billed = late = count = 0
+    oldest = None
+    for invoice in invoice_rows:  # one pass: this runs once per account in every planning run
+        if invoice.status == "open":
+            count += 1
+            outstanding += invoice.outstanding_minor
+            billed += invoice.amount_minor
+            if oldest is None or (invoice.due_date, invoice.reference) < (oldest.due_date, oldest.reference):
+                oldest = invoice
+        elif invoice.settled_at is not None and _late(invoice):
+            late += 1
     return AccountContext(
-        id=row["id"],
-        reference=row["reference"],
-        creditor_id=row["creditor_id"],
+        id=row.id,
+        reference=row.reference,
+        creditor_id=row.creditor_id,
         outstanding=Money(Decimal(outstanding) * scale, currency),
         oldest_due_date=oldest.due_date if oldest else None,
-        open_invoices=len(open_rows),
+        open_invoices=count,
         invoice_reference=oldest.reference if oldest else None,
         payment_link=oldest.payment_link if oldest else None,
         original_amount=Money(Decimal(billed) * scale, currency),
         paid_late_before=late,
-        disputed_at=row["disputed_at"],
-        hardship_at=row["hardship_at"],
-        promise_until=row["promise_until"],
-        promise_broken_at=row["promise_broken_at"],
-        plan_status=PlanStatus(row["plan_status"] or "none"),
+        disputed_at=row.disputed_at,
+        hardship_at=row.hardship_at,
+        promise_until=row.promise_until,
+        promise_broken_at=row.promise_broken_at,
+        plan_status=_PLAN_STATUS[row.plan_status or "none"],
     )
+
+
+_PLAN_STATUS = {status.value: status for status in PlanStatus}
 
 
 @cache
