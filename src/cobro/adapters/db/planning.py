@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -104,19 +104,19 @@ class SqlPlanning:
         histories = self._histories(first, last, since)
         by_debtor: dict[int, list[Any]] = defaultdict(list)
         for row in account_rows:
-            by_debtor[row.debtor_id].append(row)
+            by_debtor[row[2]].append(row)  # debtor_id
         cases: list[PlanningCase] = []
         for row in debtor_rows:
-            if creditor_id is not None and row.creditor_id != creditor_id:
+            debtor_id, debtor_creditor = row[0], row[1]
+            if creditor_id is not None and debtor_creditor != creditor_id:
                 continue
-            debtor = _debtor(row)
-            history = histories.get(row.id, ContactHistory())
-            account_list = [_account(a, invoice_rows.get(a.id, ())) for a in by_debtor.get(row.id, ())]
+            account_list = [_account(a, invoice_rows.get(a[0], ())) for a in by_debtor.get(debtor_id, ())]
             if account_list:
-                cases.append(PlanningCase(row.creditor_id, debtor, tuple(account_list), history))
+                history = histories.get(debtor_id, _NO_HISTORY)
+                cases.append(PlanningCase(debtor_creditor, _debtor(row), tuple(account_list), history))
         return cases, last
 
-    def _invoices(self, first: int, last: int) -> dict[int, list[Any]]:
+    def _invoices(self, first: int, last: int) -> dict[int, list[tuple[Any, ...]]]:
         i = invoices
         query = (
             select(
@@ -133,9 +133,9 @@ class SqlPlanning:
             .join(accounts, accounts.c.id == i.c.account_id)
             .where(and_(accounts.c.debtor_id >= first, accounts.c.debtor_id <= last))
         )
-        grouped: dict[int, list[Any]] = defaultdict(list)
+        grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for row in self._connection.execute(query).all():
-            grouped[row.account_id].append(row)
+            grouped[row[0]].append(tuple(row))
         return grouped
 
     def _histories(self, first: int, last: int, since: datetime) -> dict[int, ContactHistory]:
@@ -293,69 +293,80 @@ def _decision_row(decision: StoredDecision) -> dict[str, Any]:
 
 
 def _debtor(row: Any) -> DebtorContext:
-    zones = tuple(dict.fromkeys((row.time_zone, *row.time_zone_candidates.split())))
+    # Positional unpacking in _DEBTOR_COLUMNS order: several times faster than Row attribute access, and
+    # this runs once per debtor in every planning run.
+    (
+        id_, _, phone, country, language, time_zone, candidates, region, consent_method, consent_at,
+        consent_source, consent_scope, opted_out_at, opt_out_scope, opt_out_source, wrong_number_at,
+        right_party_confirmed_at,
+    ) = row  # fmt: skip
+    zones = tuple(dict.fromkeys((time_zone, *candidates.split())))
     consent = None
-    if row.consent_method:
+    if consent_method:
         consent = Consent(
-            given_at=row.consent_at,
-            method=ConsentMethod(row.consent_method),
-            source=row.consent_source or "",
-            scope=row.consent_scope or "collections",
+            given_at=consent_at,
+            method=_CONSENT_METHOD[consent_method],
+            source=consent_source or "",
+            scope=consent_scope or "collections",
         )
     opt_out = None
-    if row.opted_out_at is not None:
-        opt_out = OptOut(
-            at=row.opted_out_at,
-            scope=row.opt_out_scope or "channel",
-            source=row.opt_out_source or "",
-        )
+    if opted_out_at is not None:
+        opt_out = OptOut(at=opted_out_at, scope=opt_out_scope or "channel", source=opt_out_source or "")
     return DebtorContext(
-        id=row.id,
-        phone=row.phone,
-        country=row.country,
-        language=row.language,
+        id=id_,
+        phone=phone,
+        country=country,
+        language=language,
         time_zones=zones,
-        region=row.region,
+        region=region,
         consent=consent,
         opt_out=opt_out,
-        wrong_number_at=row.wrong_number_at,
-        right_party_confirmed_at=row.right_party_confirmed_at,
+        wrong_number_at=wrong_number_at,
+        right_party_confirmed_at=right_party_confirmed_at,
     )
 
 
-def _account(row: Any, invoice_rows: Sequence[Any]) -> AccountContext:
-    currency = row.currency
+def _account(row: Any, invoice_rows: Sequence[tuple[Any, ...]]) -> AccountContext:
+    # Positional, in _ACCOUNT_COLUMNS order (see _debtor).
+    (
+        id_, creditor_id, _, reference, currency, disputed_at, hardship_at, promise_until, promise_broken_at,
+        plan_status,
+    ) = row  # fmt: skip
     scale = _scale(currency)
     outstanding = billed = late = count = 0
-    oldest = None
-    for invoice in invoice_rows:  # one pass: this runs once per account in every planning run
-        if invoice.status == "open":
+    oldest: tuple[Any, ...] | None = None
+    # Invoice tuples: account_id, reference, currency, amount, outstanding, due_date, payment_link, status,
+    # settled_at. One pass: this runs once per account in every planning run.
+    for invoice in invoice_rows:
+        if invoice[7] == "open":
             count += 1
-            outstanding += invoice.outstanding_minor
-            billed += invoice.amount_minor
-            if oldest is None or (invoice.due_date, invoice.reference) < (oldest.due_date, oldest.reference):
+            outstanding += invoice[4]
+            billed += invoice[3]
+            if oldest is None or (invoice[5], invoice[1]) < (oldest[5], oldest[1]):
                 oldest = invoice
-        elif invoice.settled_at is not None and _late(invoice):
+        elif invoice[8] is not None and invoice[8].date() > invoice[5]:  # settled after its due date
             late += 1
     return AccountContext(
-        id=row.id,
-        reference=row.reference,
-        creditor_id=row.creditor_id,
+        id=id_,
+        reference=reference,
+        creditor_id=creditor_id,
         outstanding=Money(Decimal(outstanding) * scale, currency),
-        oldest_due_date=oldest.due_date if oldest else None,
+        oldest_due_date=oldest[5] if oldest else None,
         open_invoices=count,
-        invoice_reference=oldest.reference if oldest else None,
-        payment_link=oldest.payment_link if oldest else None,
+        invoice_reference=oldest[1] if oldest else None,
+        payment_link=oldest[6] if oldest else None,
         original_amount=Money(Decimal(billed) * scale, currency),
         paid_late_before=late,
-        disputed_at=row.disputed_at,
-        hardship_at=row.hardship_at,
-        promise_until=row.promise_until,
-        promise_broken_at=row.promise_broken_at,
-        plan_status=_PLAN_STATUS[row.plan_status or "none"],
+        disputed_at=disputed_at,
+        hardship_at=hardship_at,
+        promise_until=promise_until,
+        promise_broken_at=promise_broken_at,
+        plan_status=_PLAN_STATUS[plan_status or "none"],
     )
 
 
+_NO_HISTORY = ContactHistory()  # immutable, so one shared instance serves every debtor without contacts
+_CONSENT_METHOD = {method.value: method for method in ConsentMethod}
 _PLAN_STATUS = {status.value: status for status in PlanStatus}
 
 
@@ -363,9 +374,3 @@ _PLAN_STATUS = {status.value: status for status in PlanStatus}
 def _scale(currency: str) -> Decimal:
     found = find_currency(currency)
     return found.quantum() if found else Decimal("0.01")
-
-
-def _late(invoice: Any) -> bool:
-    settled: datetime = invoice.settled_at
-    due: date = invoice.due_date
-    return settled.date() > due
