@@ -108,22 +108,22 @@ def decide_contact(
     if owes_opt_out_confirmation(debtor, history, now):
         return _opt_out_confirmation(gate, account, debtor, history, now, today, approved, creditor_language)
     step = next_step(strategy, account, debtor, history, today)
-    planned = PlannedContact(
-        account=account,
-        debtor=debtor,
-        action=step.action,
-        local_date=today,
-        stage=step.stage,
-        segments=tuple(step.segments),
-        menu=tuple(step.menu),
+    fields: dict[str, Any] = {
+        "account": account,
+        "debtor": debtor,
+        "action": step.action,
+        "local_date": today,
+        "stage": step.stage,
+        "segments": tuple(step.segments),
+        "menu": tuple(step.menu),
         # For a due stage the ladder's ids (stage, segment overrides) explain the choice, not a block: they
         # are kept apart so `rules` lists only what blocked, paused or deferred the contact.
-        rules=() if step.action is Action.SEND else tuple(step.rule_ids),
-        strategy_rules=tuple(step.rule_ids) if step.action is Action.SEND else (),
-        reason=step.reason,
-    )
+        "rules": () if step.action is Action.SEND else tuple(step.rule_ids),
+        "strategy_rules": tuple(step.rule_ids) if step.action is Action.SEND else (),
+        "reason": step.reason,
+    }
     if step.action is not Action.SEND or step.template is None:
-        return planned
+        return PlannedContact(**fields)
     stage = strategy.stage(step.stage) if step.stage else None
     choice = resolve_template(
         step.template,
@@ -133,14 +133,14 @@ def decide_contact(
         creditor_language=creditor_language,
     )
     if not isinstance(choice, TemplateChoice):
-        return _replace(
-            planned,
-            action=Action.SKIP,
-            rules=(*planned.rules, TEMPLATE_UNAVAILABLE_RULE),
-            reason=f"{step.reason} {_unavailable_reason(choice, step.template)}".strip(),
-        )
-    reason = f"{planned.reason} {choice.note}".strip() if choice.note else planned.reason
-    planned = _replace(planned, template=choice.template, language=choice.language, reason=reason)
+        fields["action"] = Action.SKIP
+        fields["rules"] = (*fields["rules"], TEMPLATE_UNAVAILABLE_RULE)
+        fields["reason"] = f"{step.reason} {_unavailable_reason(choice, step.template)}".strip()
+        return PlannedContact(**fields)
+    fields["template"], fields["language"] = choice.template, choice.language
+    if choice.note:
+        fields["reason"] = f"{step.reason} {choice.note}".strip()
+    planned = PlannedContact(**fields)
     intent = OutboundIntent(
         kind=MessageKind.COLLECTION,
         to_phone=debtor.phone,

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, DateTime, Table, and_, func, or_, select, text, type_coerce
+from sqlalchemy import Connection, DateTime, Table, and_, func, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cobro.adapters.db.tables import accounts, contact_decisions, debtors, invoices, whatsapp_messages
@@ -225,18 +225,31 @@ class SqlPlanning:
     def add_decisions(self, decisions: Sequence[StoredDecision]) -> int:
         """Stores the decisions whose idempotency key is not taken; returns how many it stored.
 
-        On PostgreSQL the whole page travels as one JSON parameter (`json_to_recordset`): one short
-        statement whatever the page size, where a multi-row VALUES list made psycopg re-parse a long
-        statement for every page (bench/plan.py). SQLite takes the rows as executemany parameters.
+        On PostgreSQL the page is copied (`COPY`) into a session-local staging table and moved with one
+        `INSERT ... SELECT ... ON CONFLICT DO NOTHING`: about 2.4 times faster than one JSON parameter
+        through `json_to_recordset`, and far faster than a long multi-row VALUES list, which psycopg
+        re-parses for every page (bench/plan.py). SQLite takes the rows as executemany parameters.
         """
         if not decisions:
             return 0
-        rows = [_decision_row(d) for d in decisions]
-        if self._connection.dialect.name == "postgresql":
-            payload = msgspec.json.encode(rows).decode()  # dates and datetimes as ISO 8601
-            return int(self._connection.execute(_PG_INSERT, {"rows": payload}).rowcount)
+        if self._postgresql:
+            return self._copy_decisions(decisions)
         statement = _insert_statement(self._connection.dialect.name)
-        return len(self._connection.execute(statement, rows).all())
+        return len(self._connection.execute(statement, [_decision_row(d) for d in decisions]).all())
+
+    def _copy_decisions(self, decisions: Sequence[StoredDecision]) -> int:
+        cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_PG_STAGE)
+            with cursor.copy(_PG_COPY) as copy:
+                for decision in decisions:
+                    copy.write_row(_decision_values(decision))
+            cursor.execute(_PG_MOVE)
+            stored = int(cursor.rowcount)
+            cursor.execute("TRUNCATE contact_decisions_stage")
+        finally:
+            cursor.close()
+        return stored
 
     def decisions_for_account(self, account_id: int) -> list[dict[str, Any]]:
         """Every stored decision of one account, oldest first."""
@@ -244,18 +257,34 @@ class SqlPlanning:
         return [dict(r) for r in self._connection.execute(query.order_by(contact_decisions.c.id)).mappings()]
 
 
-_PG_TYPES = {
-    "idempotency_key": "text", "creditor_id": "int", "account_id": "int", "debtor_id": "int",
-    "decided_at": "timestamptz", "local_date": "date", "action": "text", "kind": "text", "stage": "text",
-    "segments": "json", "template": "text", "language": "text", "not_before": "timestamptz", "rules": "json",
-    "reason": "text", "jurisdiction": "text", "rules_version": "text", "inputs": "json", "state": "text",
-}  # fmt: skip
-_PG_COLUMNS = ", ".join(_PG_TYPES)
-_PG_INSERT = text(
-    f"INSERT INTO contact_decisions ({_PG_COLUMNS}) SELECT {_PG_COLUMNS} "
-    f"FROM json_to_recordset(CAST(:rows AS json)) AS r({', '.join(f'{k} {v}' for k, v in _PG_TYPES.items())}) "
-    "ON CONFLICT (idempotency_key) DO NOTHING"
+_COLUMNS = (
+    "idempotency_key", "creditor_id", "account_id", "debtor_id", "decided_at", "local_date", "action", "kind",
+    "stage", "segments", "template", "language", "not_before", "rules", "reason", "jurisdiction",
+    "rules_version", "inputs", "state",
+)  # fmt: skip
+_PG_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS contact_decisions_stage AS "
+    f"SELECT {', '.join(_COLUMNS)} FROM contact_decisions WITH NO DATA"
 )
+_PG_COPY = f"COPY contact_decisions_stage ({', '.join(_COLUMNS)}) FROM STDIN"
+_PG_MOVE = (
+    f"INSERT INTO contact_decisions ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
+    "FROM contact_decisions_stage ON CONFLICT (idempotency_key) DO NOTHING"
+)
+_json = msgspec.json.Encoder()
+
+
+def _decision_values(decision: StoredDecision) -> tuple[Any, ...]:
+    """One decision as a COPY row, in _COLUMNS order, JSON columns encoded."""
+    p = decision.planned
+    inputs = {**p.inputs, "strategy_rules": list(p.strategy_rules)} if p.strategy_rules else p.inputs
+    return (
+        p.idempotency_key(), p.account.creditor_id, p.account.id, p.debtor.id, decision.decided_at,
+        p.local_date, p.action.value, p.kind.value, p.stage, _json.encode(list(p.segments)).decode(),
+        p.template, p.language, p.not_before, _json.encode(list(p.rules)).decode(), p.reason,
+        p.jurisdiction or "", p.rules_version or "", _json.encode(inputs).decode(),
+        "planned" if p.action is Action.SEND else None,
+    )  # fmt: skip
 
 
 @cache

@@ -53,6 +53,20 @@ from cobro.domain.contact import (
 
 SERVICE_WINDOW = timedelta(hours=24)
 _INTERVAL_CACHE_LIMIT = 50_000
+_MOMENT_CACHE_LIMIT = 10_000
+# country, region, zones, local date, rules in force, local times, their ISO text per zone name, the zones
+# outside contact hours, the zones on a public holiday (with its name).
+_Moment = tuple[
+    str,
+    str | None,
+    tuple[ZoneInfo, ...],
+    date,
+    JurisdictionRules,
+    list[datetime],
+    dict[str, str],
+    list[tuple[ZoneInfo, datetime]],
+    list[tuple[ZoneInfo, datetime, str]],
+]
 
 
 class HolidayCalendar(Protocol):
@@ -73,6 +87,7 @@ class ComplianceGate:
         self.horizon_days = horizon_days
         self._closed_days: dict[tuple[str, str | None, bool], ClosedDay] = {}
         self._intervals: dict[tuple[Any, ...], list[Interval]] = {}
+        self._moments: dict[tuple[Any, ...], _Moment] = {}
 
     def check(
         self,
@@ -85,11 +100,8 @@ class ComplianceGate:
         """The decision for sending `intent` to `debtor` about `account` at `now`, given `history`."""
         if now.tzinfo is None:
             raise ValueError("ComplianceGate.check needs an aware `now`")
-        country = debtor.country.upper()
-        region = debtor.region.upper() if debtor.region else None
-        zones = _zones(debtor.time_zones)
-        today = now.astimezone(zones[0]).date() if zones else now.astimezone(UTC).date()
-        rules = self.rules.rules_for(country, region, today)
+        moment = self._moment(now, debtor.country, debtor.region, debtor.time_zones)
+        country, region, zones, today, rules, local_now, local_times = moment[:7]
         version = self.rules.version
         kind = intent.kind
         inbound = history.last_inbound_at
@@ -100,15 +112,12 @@ class ComplianceGate:
         barred_from = _time_barred_from(rules, account)
         time_barred = barred_from is not None and today >= barred_from
         records = history.collection_messages()
-        local_now = [now.astimezone(zone) for zone in zones]
         inputs: dict[str, Any] = {
             "jurisdiction": rules.code,
             "rules_version": version,
             "kind": kind.value,
             "now": now.isoformat(),
-            "local_times": {
-                z.key: loc.isoformat(timespec="seconds") for z, loc in zip(zones, local_now, strict=True)
-            },
+            "local_times": local_times,
             "flags": {
                 "consent": debtor.consent is not None,
                 "opt_out": debtor.opt_out.scope if debtor.opt_out else None,
@@ -136,14 +145,8 @@ class ComplianceGate:
         if reply:
             return decide(Verdict.ALLOW, ())
 
-        closed = self._closed_day(country, region, rules.holidays.closed)
         counter = CapCounter(records, zones)
-        off_hours = [
-            (z, loc) for z, loc in zip(zones, local_now, strict=True) if not within_windows(loc, rules.hours)
-        ]
-        holidays = [
-            (z, loc, name) for z, loc in zip(zones, local_now, strict=True) if (name := closed(loc.date()))
-        ]
+        off_hours, holidays = moment[7], moment[8]
         counters: dict[str, dict[str, int]] = {}
         failing_caps = []
         for cap in rules.caps:
@@ -198,6 +201,38 @@ class ComplianceGate:
                 findings.append(holiday_finding(rules, country, region, [], zones, not_before))
         inputs["not_before_local"] = not_before.astimezone(zones[0]).isoformat(timespec="seconds")
         return decide(Verdict.DEFER, findings, not_before)
+
+    def _moment(
+        self, now: datetime, country: str, region: str | None, time_zones: tuple[str, ...]
+    ) -> _Moment:
+        """What depends only on the instant and the debtor's place: zones, local date and times, the rules
+        in force, and which zones are outside hours or on a holiday. Debtors of one place share it, so it is
+        computed once per planning instant (the planner checks many debtors at one `now`)."""
+        key = (now, country, region, time_zones)
+        found = self._moments.get(key)
+        if found is not None:
+            return found
+        country = country.upper()
+        region = region.upper() if region else None
+        zones = _zones(time_zones)
+        today = now.astimezone(zones[0]).date() if zones else now.astimezone(UTC).date()
+        rules = self.rules.rules_for(country, region, today)
+        local_now = [now.astimezone(zone) for zone in zones]
+        local_times = {
+            z.key: loc.isoformat(timespec="seconds") for z, loc in zip(zones, local_now, strict=True)
+        }
+        closed = self._closed_day(country, region, rules.holidays.closed)
+        off_hours = [
+            (z, loc) for z, loc in zip(zones, local_now, strict=True) if not within_windows(loc, rules.hours)
+        ]
+        holidays = [
+            (z, loc, name) for z, loc in zip(zones, local_now, strict=True) if (name := closed(loc.date()))
+        ]
+        moment: _Moment = (country, region, zones, today, rules, local_now, local_times, off_hours, holidays)
+        if len(self._moments) >= _MOMENT_CACHE_LIMIT:
+            self._moments.clear()
+        self._moments[key] = moment
+        return moment
 
     def _earliest_allowed(
         self,
