@@ -30,6 +30,11 @@ OPT_OUTS = [
     ("don’t message me", CHANNEL, "en"),
     ("Don't contact me", ALL, "en"),
     ("I paid already, leave me alone!", ALL, "en"),
+    ("Stop texting me now", CHANNEL, "en"),
+    ("dejen de escribirme ahora", CHANNEL, "es"),  # "now" is not a timing preference: stop means stop
+    ("parem de me mandar mensagem agora", CHANNEL, "pt"),
+    ("smettete di scrivermi ora", CHANNEL, "it"),  # 'now' presses the stop, it is no other time
+    ("unsubscribe me right now!!", CHANNEL, "en"),
     ("Please delete my data", PROCESSING, "en"),
     ("BAJA", CHANNEL, "es"),
     ("Baja por favor", CHANNEL, "es"),
@@ -57,6 +62,9 @@ OPT_OUTS = [
 ]
 
 NOT_OPT_OUTS = [
+    "no puedo pagar ahora",
+    "agora não posso pagar",
+    "ora non posso pagare",
     "¿Cuánto debo?",
     "No puedo pagar hasta el viernes",
     "no me escriban hasta el viernes",  # a timing request, not a stop
