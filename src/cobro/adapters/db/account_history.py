@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
+from cobro.adapters.db.messaging import message_from_row
+from cobro.adapters.db.repositories import event_from_row
 from cobro.adapters.db.tables import (
     accounts,
     audit_events,
@@ -24,7 +26,7 @@ from cobro.adapters.db.tables import (
 from cobro.app.ports import AccountOverview, ContactDecisionRecord
 from cobro.domain.accounts import Consent, ConsentMethod, Invoice, InvoiceStatus, OptOut
 from cobro.domain.events import AuditEvent, EventKind
-from cobro.domain.messaging import Direction, MessageStatus, StatusUpdate, WhatsAppMessage
+from cobro.domain.messaging import MessageStatus, StatusUpdate, WhatsAppMessage
 from cobro.domain.money import Money
 from cobro.i18n.currencies import find_currency
 
@@ -127,27 +129,7 @@ class SqlAccountHistory:
         """Every WhatsApp message to or from the debtor, oldest first."""
         m = whatsapp_messages.c
         query = select(whatsapp_messages).where(m.debtor_id == debtor_id).order_by(m.occurred_at, m.id)
-        return [
-            WhatsAppMessage(
-                wamid=row["wamid"],
-                direction=Direction(row["direction"]),
-                phone_number_id=row["phone_number_id"],
-                type=row["type"],
-                occurred_at=row["occurred_at"],
-                content=row["content"] or {},
-                wa_id=row["wa_id"],
-                user_id=row["user_id"],
-                context_wamid=row["context_wamid"],
-                biz_opaque_callback_data=row["biz_opaque_callback_data"],
-                status=MessageStatus(row["status"]) if row["status"] else None,
-                status_at=row["status_at"],
-                error_code=row["error_code"],
-                error_title=row["error_title"],
-                debtor_id=row["debtor_id"],
-                creditor_id=row["creditor_id"],
-            )
-            for row in self._connection.execute(query).mappings()
-        ]
+        return [message_from_row(row) for row in self._connection.execute(query).mappings()]
 
     def statuses(self, wamids: Collection[str]) -> dict[str, list[StatusUpdate]]:
         """Every status reported for these messages, by wamid, oldest first."""
@@ -174,20 +156,8 @@ class SqlAccountHistory:
         e = audit_events.c
         about = or_(e.account_id == account_id, and_(e.debtor_id == debtor_id, e.account_id.is_(None)))
         query = select(audit_events).where(about).order_by(e.occurred_at, e.id)
-        return [
-            AuditEvent(
-                id=row["id"],
-                kind=EventKind(row["kind"]),
-                occurred_at=row["occurred_at"],
-                actor=row["actor"],
-                creditor_id=row["creditor_id"],
-                account_id=row["account_id"],
-                debtor_id=row["debtor_id"],
-                data=row["data"] or {},
-            )
-            for row in self._connection.execute(query).mappings()
-            if row["kind"] in _KINDS
-        ]
+        rows = self._connection.execute(query).mappings()
+        return [event_from_row(row) for row in rows if row["kind"] in _KINDS]
 
 
 _KINDS = frozenset(kind.value for kind in EventKind)

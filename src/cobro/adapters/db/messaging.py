@@ -209,27 +209,7 @@ class SqlWhatsAppMessages:
         """The message with this wamid, or None."""
         m = whatsapp_messages.c
         row = self._connection.execute(select(whatsapp_messages).where(m.wamid == wamid)).mappings().first()
-        if row is None:
-            return None
-        return WhatsAppMessage(
-            wamid=row["wamid"],
-            direction=Direction(row["direction"]),
-            phone_number_id=row["phone_number_id"],
-            type=row["type"],
-            occurred_at=row["occurred_at"],
-            content=row["content"],
-            wa_id=row["wa_id"],
-            user_id=row["user_id"],
-            parent_user_id=row["parent_user_id"],
-            context_wamid=row["context_wamid"],
-            biz_opaque_callback_data=row["biz_opaque_callback_data"],
-            status=MessageStatus(row["status"]) if row["status"] else None,
-            status_at=row["status_at"],
-            error_code=row["error_code"],
-            error_title=row["error_title"],
-            debtor_id=row["debtor_id"],
-            creditor_id=row["creditor_id"],
-        )
+        return None if row is None else message_from_row(row)
 
     def links(self, wamids: Collection[str]) -> dict[str, DebtorLink]:
         """The creditor (and debtor, when known) of each stored message that has one, by wamid."""
@@ -289,6 +269,29 @@ class SqlWhatsAppMessages:
             for phone, debtor_id, creditor_id in self._connection.execute(query):
                 found[phone[1:]] = DebtorLink(debtor_id=debtor_id, creditor_id=creditor_id)
         return found
+
+
+def message_from_row(row: Any) -> WhatsAppMessage:
+    """A whatsapp_messages row (as a mapping) as the domain's WhatsAppMessage."""
+    return WhatsAppMessage(
+        wamid=row["wamid"],
+        direction=Direction(row["direction"]),
+        phone_number_id=row["phone_number_id"],
+        type=row["type"],
+        occurred_at=row["occurred_at"],
+        content=row["content"] or {},
+        wa_id=row["wa_id"],
+        user_id=row["user_id"],
+        parent_user_id=row["parent_user_id"],
+        context_wamid=row["context_wamid"],
+        biz_opaque_callback_data=row["biz_opaque_callback_data"],
+        status=MessageStatus(row["status"]) if row["status"] else None,
+        status_at=row["status_at"],
+        error_code=row["error_code"],
+        error_title=row["error_title"],
+        debtor_id=row["debtor_id"],
+        creditor_id=row["creditor_id"],
+    )
 
 
 def _wamid(item: WhatsAppMessage | StatusUpdate) -> str:

@@ -88,19 +88,21 @@ class SqlEventLog:
         query = select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)
         if kind is not None:
             query = query.where(audit_events.c.kind == kind.value)
-        return [
-            AuditEvent(
-                id=row["id"],
-                kind=EventKind(row["kind"]),
-                occurred_at=row["occurred_at"],
-                actor=row["actor"],
-                creditor_id=row["creditor_id"],
-                account_id=row["account_id"],
-                debtor_id=row["debtor_id"],
-                data=row["data"],
-            )
-            for row in self._connection.execute(query).mappings()
-        ]
+        return [event_from_row(row) for row in self._connection.execute(query).mappings()]
+
+
+def event_from_row(row: Any) -> AuditEvent:
+    """An audit_events row (as a mapping) as the domain's AuditEvent."""
+    return AuditEvent(
+        id=row["id"],
+        kind=EventKind(row["kind"]),
+        occurred_at=row["occurred_at"],
+        actor=row["actor"],
+        creditor_id=row["creditor_id"],
+        account_id=row["account_id"],
+        debtor_id=row["debtor_id"],
+        data=row["data"] or {},
+    )
 
 
 def _event_values(event: AuditEvent) -> dict[str, Any]:
