@@ -206,3 +206,23 @@ def test_review_webhooks_update_the_recorded_status_of_that_template_only(
         assert apply_template_reviews(uow, [update("REINSTATED", submitted.template_id)], at) == 1
         uow.commit()
         assert uow.templates.approved(WABA_ID) == {reminder.key}
+
+
+def test_a_review_delivered_after_a_newer_one_changes_nothing(
+    sandbox_url: str, account_templates: httpx.Client, templates_uow: SqlUnitOfWorkFactory
+) -> None:
+    reminder = entry("cobro_reminder_before_due", "en")
+    [submitted] = run_sync(sandbox_url, templates_uow, [reminder], wait=False).results
+    assert submitted.template_id is not None
+    paused_at = datetime(2026, 11, 23, 12, 5, tzinfo=UTC)
+    reinstated_at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+    def update(event: str, at: datetime) -> TemplateStatusUpdate:
+        assert submitted.template_id is not None
+        return TemplateStatusUpdate(event, submitted.template_id, reminder.name, "en", WABA_ID, at, None)
+
+    with templates_uow() as uow:  # Meta retried the pause and it arrived after the reinstatement
+        assert apply_template_reviews(uow, [update("REINSTATED", reinstated_at)], reinstated_at) == 1
+        assert apply_template_reviews(uow, [update("PAUSED", paused_at)], reinstated_at) == 0
+        uow.commit()
+        assert uow.templates.approved(WABA_ID) == {reminder.key}

@@ -16,7 +16,7 @@ import enum
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -191,12 +191,17 @@ async def sync_templates(
     return TemplateSyncReport(tuple(results))
 
 
+# How far Meta's review times may run behind Cobro's clock before a review counts as older than what a sync
+# recorded from the template listing: well under the hours between a pause and its reinstatement.
+REVIEW_CLOCK_SKEW = timedelta(minutes=1)
+
+
 def apply_template_reviews(
     uow: TemplateUnitOfWork, updates: Sequence[TemplateStatusUpdate], now: datetime
 ) -> int:
     """Applies Meta's review webhooks to the recorded templates, inside the caller's transaction; returns
     how many rows changed. A review of a template Cobro never recorded, of another template id than the one
-    recorded, or of a version the linter blocked changes nothing."""
+    recorded, of a version the linter blocked, or older than what is recorded, changes nothing."""
     changed = 0
     for update in updates:
         row = uow.templates.get(update.waba_id, update.name, update.language)
@@ -204,6 +209,8 @@ def apply_template_reviews(
             continue
         if row.template_id is not None and row.template_id != update.template_id:
             continue
+        if update.timestamp is not None and update.timestamp < row.updated_at - REVIEW_CLOCK_SKEW:
+            continue  # an older review delivered late (Meta retries out of order): what is stored is newer
         status = _EVENT_STATUS.get(update.event, update.event)
         reason = update.reason if update.reason and update.reason != "NONE" else None
         if (row.status, row.reason, row.template_id) == (status, reason, update.template_id):
