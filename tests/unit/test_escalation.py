@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cobro.adapters.strategy_documents import dump_strategy, parse_strategy_document
+from cobro.domain.account_standing import account_segments
 from cobro.domain.accounts import OptOut
 from cobro.domain.contact import (
     AccountContext,
@@ -21,21 +22,16 @@ from cobro.domain.contact import (
     MessageKind,
     PlanStatus,
 )
-from cobro.domain.escalation import (
-    AfterAction,
-    Fallback,
-    FallbackEnd,
-    LadderStep,
-    Strategy,
+from cobro.domain.escalation import LadderStep, next_step
+from cobro.domain.money import Money
+from cobro.domain.strategy import AfterAction, Fallback, FallbackEnd, Strategy
+from cobro.domain.template_choice import (
     TemplateChoice,
     TemplateUnavailable,
-    account_segments,
     choose_template,
-    next_step,
     resolve_template,
     template_language,
 )
-from cobro.domain.money import Money
 
 DEFAULT = parse_strategy_document((resources.files("cobro") / "strategies" / "default.yaml").read_text())
 DUE = date(2026, 12, 1)

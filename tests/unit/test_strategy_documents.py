@@ -16,7 +16,7 @@ from cobro.adapters.strategy_documents import (
     parse_strategy_document,
     strategy_json_schema,
 )
-from cobro.domain.escalation import AfterAction, FallbackEnd, StateRule
+from cobro.domain.strategy import AfterAction, FallbackEnd, StateRule
 
 DEFAULT_TEXT = (resources.files("cobro") / "strategies" / "default.yaml").read_text()
 DEFAULT = parse_strategy_document(DEFAULT_TEXT)

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from cobro.domain.errors import InvalidInput
-from cobro.domain.escalation import (
+from cobro.domain.strategy import (
     ANNOUNCED_NEXT_STEP,
     DEFAULT_STATES,
     SEGMENT_NAMES,

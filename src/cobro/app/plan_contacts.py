@@ -17,8 +17,8 @@ from cobro.app.uow import UnitOfWorkFactory
 from cobro.domain.clock import Clock
 from cobro.domain.compliance import ComplianceGate
 from cobro.domain.contact import Action, ContactHistory
-from cobro.domain.escalation import Strategy
 from cobro.domain.planning import PlannedContact, decide_contact
+from cobro.domain.strategy import Strategy
 
 # Contact history read for each debtor: longer than any frequency cap's window or stage spacing.
 HISTORY_DAYS = 35

@@ -10,7 +10,6 @@ from typing import Any, Protocol
 from cobro.domain.accounts import Consent, Creditor, Invoice, OptOut
 from cobro.domain.compliance.opt_out import OptOutEffect
 from cobro.domain.contact import AccountContext, ContactHistory, DebtorContext
-from cobro.domain.escalation import StrategyVersion
 from cobro.domain.events import AuditEvent, EventKind
 from cobro.domain.imports import AccountRow, ImportCounts, RowProblem
 from cobro.domain.messaging import (
@@ -22,6 +21,7 @@ from cobro.domain.messaging import (
     WhatsAppMessage,
 )
 from cobro.domain.planning import PlannedContact
+from cobro.domain.strategy import StrategyVersion
 from cobro.domain.template_catalogue import StoredTemplate
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from cobro.app.uow import UnitOfWork, UnitOfWorkFactory
 from cobro.domain.clock import Clock
 from cobro.domain.errors import NotFound
-from cobro.domain.escalation import Strategy, StrategyVersion
 from cobro.domain.events import AuditEvent, EventKind
+from cobro.domain.strategy import Strategy, StrategyVersion
 
 # Reads a strategy document (YAML or JSON text) into a Strategy; raises an InvalidInput subclass naming the
 # path of every problem. The adapter's parser is passed in by the entrypoint, like WebhookParser.

@@ -1,21 +1,17 @@
-"""The escalation ladder: a creditor's strategy as frozen data, and what it says to do with an account today.
+"""The escalation ladder: what a creditor's strategy says to do with an account today, and why.
 
-A strategy is a ladder of stages placed in days relative to the oldest open due date (negative before it),
-what happens once the ladder is over, which account states pause it or end it, and segment rules that
-change a stage's template, timing or menu. `next_step` reads it for one account; `resolve_template` picks
-an approved template and language, or says why none is usable. Standard library only.
+`next_step` reads a strategy (cobro.domain.strategy) for one account: the states that pause or end its
+ladder, its segments, the stage messages already sent and their read receipts, the long-debt cadence and
+what follows the ladder. Standard library only.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import Decimal
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cobro.domain.account_standing import account_segments, held_states
 from cobro.domain.contact import (
     AccountContext,
     Action,
@@ -23,199 +19,10 @@ from cobro.domain.contact import (
     ContactRecord,
     DebtorContext,
     MessageKind,
-    PlanStatus,
 )
+from cobro.domain.strategy import AccountState, AfterAction, Fallback, StateRule, Strategy, _PlannedStage
 
-MENU_OPTIONS = ("PAY_NOW", "PAYMENT_PLAN", "MORE_TIME", "TALK_TO_AGENT", "OPT_OUT")
-TEMPLATE_LANGUAGES = ("es", "en", "pt_BR", "it")
-AGE_SEGMENTS = ("age_0_30", "age_30_90", "age_90_plus")
-AMOUNT_SEGMENTS = ("amount_low", "amount_mid", "amount_high")
-BEHAVIOUR_SEGMENTS = (
-    "first_time_late",
-    "habitual_late",
-    "broken_promise",
-    "partial_payer",
-    "on_plan",
-    "plan_broken",
-    "disputed",
-)
-SEGMENT_NAMES = AGE_SEGMENTS + AMOUNT_SEGMENTS + BEHAVIOUR_SEGMENTS
-CREDITOR_LANGUAGE = "creditor"  # in Fallback.languages: the creditor's own language
-_DEBTOR_TO_TEMPLATE_LANGUAGE = {"es": "es", "en": "en", "pt": "pt_BR", "it": "it"}
 _UNDELIVERED = frozenset({"accepted", "sent"})
-
-
-class AfterAction(enum.StrEnum):
-    """What happens once the ladder's last stage is over."""
-
-    HAND_TO_AGENT = "hand_to_agent"
-    STOP = "stop"
-    CADENCE = "cadence"  # a long-debt stage repeated every N days
-
-
-# The next step a catalogue template announces to the debtor; the final notice must tell the truth.
-ANNOUNCED_NEXT_STEP: Mapping[str, AfterAction] = {
-    "cobro_final_notice_agent": AfterAction.HAND_TO_AGENT,
-    "cobro_final_notice_last_message": AfterAction.STOP,
-    "cobro_final_notice_checkins": AfterAction.CADENCE,
-}
-
-
-class AccountState(enum.StrEnum):
-    """A state of the account or debtor that the strategy answers with leave or pause."""
-
-    PAID = "paid"
-    OPTED_OUT = "opted_out"
-    WRONG_NUMBER = "wrong_number"
-    DISPUTED = "disputed"
-    HARDSHIP = "hardship"
-    PLAN_CURRENT = "plan_current"
-    PROMISE_PENDING = "promise_pending"
-
-
-class StateRule(enum.StrEnum):
-    """Leave: once the state has happened the ladder stops for good. Pause: skip while the state holds."""
-
-    LEAVE = "leave"
-    PAUSE = "pause"
-
-
-class FallbackEnd(enum.StrEnum):
-    """What to do when no template and language of a stage is approved."""
-
-    SKIP = "skip"
-    HAND_TO_AGENT = "hand_to_agent"
-
-
-DEFAULT_STATES: Mapping[AccountState, StateRule] = {
-    AccountState.PAID: StateRule.LEAVE,
-    AccountState.OPTED_OUT: StateRule.LEAVE,
-    AccountState.WRONG_NUMBER: StateRule.PAUSE,
-    AccountState.DISPUTED: StateRule.PAUSE,
-    AccountState.HARDSHIP: StateRule.PAUSE,
-    AccountState.PLAN_CURRENT: StateRule.PAUSE,
-    AccountState.PROMISE_PENDING: StateRule.PAUSE,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """How read receipts move the next stage."""
-
-    read_no_reply_advance_days: int = 2  # read and not answered: the next stage may start this much earlier
-    undelivered_delay_days: int = 2  # sent but never delivered: the next stage waits this much longer
-
-
-@dataclass(frozen=True, slots=True)
-class Fallback:
-    """Where to go when a stage's template is not approved in the debtor's language."""
-
-    languages: tuple[str, ...] = (CREDITOR_LANGUAGE, "en")  # tried in order after the debtor's language
-    templates: tuple[str, ...] = ()  # other templates, each tried in the same languages
-    then: FallbackEnd = FallbackEnd.SKIP
-
-
-@dataclass(frozen=True, slots=True)
-class Stage:
-    """One rung of the ladder, or the repeating long-debt stage when `repeat_every_days` is set."""
-
-    id: str
-    label: str  # said in reasons: "First overdue notice"
-    start_day: int  # days from the due date, negative before it
-    end_day: int | None  # inclusive; None only for a repeating stage without an end
-    template: str
-    menu: tuple[str, ...]
-    fallback: Fallback = Fallback()  # the document's stage fallback, or else its default one
-    repeat_every_days: int | None = None
-    # For the final notice: the template for each after-action, so it states the next step truthfully;
-    # `template` is the one in force for the strategy's `after`.
-    templates_by_after: tuple[tuple[AfterAction, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class StageOverride:
-    """What a segment changes in one stage."""
-
-    stage: str
-    template: str | None = None
-    menu: tuple[str, ...] | None = None
-    shift_days: int = 0  # moves the stage's window: negative is earlier
-    every_days: int | None = None  # the repeating (cadence) stage only: how often it repeats
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A segment rule: for accounts in segment `name`, these stage overrides (first matching rule wins)."""
-
-    name: str
-    overrides: tuple[StageOverride, ...]
-    note: str = ""  # why, said in reasons: "uses the repeat wording"
-
-
-@dataclass(frozen=True, slots=True)
-class AmountBands:
-    """Amount thresholds for one currency: below mid_from is low, from high_from on is high."""
-
-    currency: str
-    mid_from: Decimal
-    high_from: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class _PlannedStage:
-    """A stage as it applies to one combination of segments."""
-
-    index: int
-    stage: Stage
-    start: int
-    end: int | None
-    template: str
-    menu: tuple[str, ...]
-    fallback: Fallback
-    notes: tuple[str, ...]
-    rule_ids: tuple[str, ...]
-    every_days: int | None = None  # the repeating stage's interval for these segments
-
-
-@dataclass(frozen=True, slots=True)
-class Strategy:
-    """A creditor's collection strategy, as the planner uses it."""
-
-    name: str
-    ladder: tuple[Stage, ...]
-    after: AfterAction = AfterAction.HAND_TO_AGENT
-    cadence: Stage | None = None  # the long-debt stage; in force only when `after` is CADENCE
-    timing: Timing = Timing()
-    states: Mapping[AccountState, StateRule] = field(default_factory=lambda: dict(DEFAULT_STATES))
-    amount_bands: tuple[AmountBands, ...] = ()
-    segments: tuple[Segment, ...] = ()
-    fallback: Fallback = Fallback()
-    description: str = ""
-    _plans: dict[tuple[str, ...], tuple[_PlannedStage, ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-
-    def plan_for(self, segments: tuple[str, ...]) -> tuple[_PlannedStage, ...]:
-        """The stages (ladder, then the cadence stage when in force) as they apply to these segments."""
-        plan = self._plans.get(segments)
-        if plan is None:
-            plan = _build_plan(self, segments)
-            self._plans[segments] = plan
-        return plan
-
-    def stage(self, stage_id: str) -> Stage | None:
-        """The ladder or cadence stage with this id, or None."""
-        for stage in self.ladder:
-            if stage.id == stage_id:
-                return stage
-        return self.cadence if self.cadence is not None and self.cadence.id == stage_id else None
-
-    def bands_for(self, currency: str) -> AmountBands | None:
-        """The amount thresholds for a currency, or None when the strategy sets none."""
-        for bands in self.amount_bands:
-            if bands.currency == currency:
-                return bands
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,85 +42,6 @@ class LadderStep:
     next_on: date | None = None  # for NONE and waits: the local date the next stage may start
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateChoice:
-    """The approved template and language to send, and which fallback (if any) led to it."""
-
-    template: str
-    language: str
-    note: str = ""  # empty when the stage's own template in the debtor's language is approved
-    fallback_used: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateUnavailable:
-    """No template or language the stage allows is approved: what was tried and what the strategy says."""
-
-    template: str
-    language: str
-    then: FallbackEnd
-    tried: tuple[tuple[str, str], ...]
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class StrategyVersion:
-    """One stored version of a creditor's strategy."""
-
-    version: int
-    name: str
-    created_at: datetime
-    created_by: str
-
-
-def template_language(language: str) -> str:
-    """The WhatsApp template language code for a debtor's ISO 639-1 language ("pt" -> "pt_BR")."""
-    return _DEBTOR_TO_TEMPLATE_LANGUAGE.get(language, language)
-
-
-def account_segments(strategy: Strategy, account: AccountContext, today: date) -> tuple[str, ...]:
-    """Every segment the account is in today, in SEGMENT_NAMES order."""
-    found: list[str] = []
-    due = account.oldest_due_date
-    days = (today - due).days if due is not None else None
-    if days is not None:  # not yet due counts as the youngest band
-        found.append("age_0_30" if days <= 30 else "age_30_90" if days < 90 else "age_90_plus")
-    outstanding = account.outstanding
-    bands = strategy.bands_for(outstanding.currency) if strategy.amount_bands else None
-    if bands is not None and outstanding.amount > 0:
-        amount = outstanding.amount
-        found.append(
-            "amount_high"
-            if amount >= bands.high_from
-            else "amount_mid"
-            if amount >= bands.mid_from
-            else "amount_low"
-        )
-    if days is not None and days > 0 and account.paid_late_before == 0:
-        found.append("first_time_late")
-    if account.paid_late_before >= 2:
-        found.append("habitual_late")
-    owed = outstanding.amount > 0
-    if account.promise_broken_at is not None or (
-        account.promise_until is not None and account.promise_until < today and owed
-    ):
-        found.append("broken_promise")
-    original = account.original_amount
-    if (
-        original is not None
-        and original.currency == outstanding.currency
-        and 0 < outstanding.amount < original.amount
-    ):
-        found.append("partial_payer")
-    if account.plan_status is PlanStatus.CURRENT:
-        found.append("on_plan")
-    elif account.plan_status is PlanStatus.BROKEN:
-        found.append("plan_broken")
-    if account.disputed_at is not None:
-        found.append("disputed")
-    return tuple(found)
-
-
 def next_step(
     strategy: Strategy,
     account: AccountContext,
@@ -325,7 +53,7 @@ def next_step(
     segments = account_segments(strategy, account, today)
     due = account.oldest_due_date
     days = (today - due).days if due is not None else None
-    held = _held_states(strategy, account, debtor, today)
+    held = held_states(strategy, account, debtor, today)
     if held:
         return _held_step(held, segments, days)
     if due is None or days is None:
@@ -338,175 +66,7 @@ def next_step(
     return _ladder_step(strategy, plan, records, history, due, days, segments)
 
 
-def resolve_template(
-    stage_template: str,
-    fallback: Fallback | None,
-    debtor_language: str,
-    approved: Collection[tuple[str, str]],
-    *,
-    creditor_language: str | None = None,
-    statuses: Mapping[tuple[str, str], str] | None = None,
-) -> TemplateChoice | TemplateUnavailable:
-    """The first approved (template, language) the stage allows, or what was tried and what to do instead."""
-    if fallback is None:  # no fallback: the template in the debtor's language, or skip
-        fallback = Fallback(languages=())
-    primary = template_language(debtor_language)
-    languages = [primary]
-    for language in fallback.languages:
-        if language == CREDITOR_LANGUAGE:
-            if creditor_language is None:
-                continue
-            language = template_language(creditor_language)
-        if language not in languages:
-            languages.append(language)
-    tried: list[tuple[str, str]] = []
-    for name in (stage_template, *fallback.templates):
-        for language in languages:
-            if (name, language) in approved:
-                if name == stage_template and language == primary:
-                    return TemplateChoice(name, language)
-                what = "fallback language" if name == stage_template else "fallback template"
-                note = f"{_status_phrase(stage_template, primary, statuses)}; using {name} in {language} ({what})"
-                return TemplateChoice(name, language, note, fallback_used=True)
-            tried.append((name, language))
-    others = ", ".join(f"{n}/{lang}" for n, lang in tried[1:]) or "none"
-    reason = (
-        f"template {_status_phrase(stage_template, primary, statuses)} and no fallback is approved "
-        f"(tried {others}); the strategy says {fallback.then.value.replace('_', ' ')}"
-    )
-    return TemplateUnavailable(stage_template, primary, fallback.then, tuple(tried), reason)
-
-
-def choose_template(
-    stage_template: str,
-    fallback: Fallback | None,
-    debtor_language: str,
-    approved: Collection[tuple[str, str]],
-    *,
-    creditor_language: str | None = None,
-) -> TemplateChoice | None:
-    """The approved template and language to send, or None (resolve_template says why)."""
-    found = resolve_template(
-        stage_template, fallback, debtor_language, approved, creditor_language=creditor_language
-    )
-    return found if isinstance(found, TemplateChoice) else None
-
-
-def _status_phrase(template: str, language: str, statuses: Mapping[tuple[str, str], str] | None) -> str:
-    status = (statuses or {}).get((template, language))
-    return f"{template} is {status} in {language}" if status else f"{template} is not approved in {language}"
-
-
-# --- the plan for a combination of segments -------------------------------------------------------------
-
-
-def _build_plan(strategy: Strategy, segments: tuple[str, ...]) -> tuple[_PlannedStage, ...]:
-    stages = list(strategy.ladder)
-    if strategy.after is AfterAction.CADENCE and strategy.cadence is not None:
-        stages.append(strategy.cadence)
-    matching = [rule for rule in strategy.segments if rule.name in segments]
-    planned: list[_PlannedStage] = []
-    for index, stage in enumerate(stages):
-        template, menu, shift, every = stage.template, stage.menu, 0, stage.repeat_every_days
-        template_set = menu_set = shift_set = every_set = False
-        notes: list[str] = []
-        rule_ids: list[str] = []
-        for rule in matching:  # the first matching rule decides each field
-            for override in rule.overrides:
-                if override.stage != stage.id:
-                    continue
-                used = False
-                if override.template is not None and not template_set:
-                    template, template_set, used = override.template, True, True
-                if override.menu is not None and not menu_set:
-                    menu, menu_set, used = override.menu, True, True
-                if override.shift_days and not shift_set:
-                    shift, shift_set, used = override.shift_days, True, True
-                if override.every_days and stage.repeat_every_days and not every_set:
-                    every, every_set, used = override.every_days, True, True
-                if used:
-                    notes.append(f"segment {rule.name} {rule.note or _override_phrase(override)}")
-                    rule_ids.append(f"strategy.segment.{rule.name}")
-        end = stage.end_day + shift if stage.end_day is not None else None
-        planned.append(
-            _PlannedStage(
-                index=index,
-                stage=stage,
-                start=stage.start_day + shift,
-                end=end,
-                template=template,
-                menu=menu,
-                fallback=stage.fallback,
-                notes=tuple(notes),
-                rule_ids=tuple(dict.fromkeys(rule_ids)),
-                every_days=every,
-            )
-        )
-    return tuple(planned)
-
-
-def _override_phrase(override: StageOverride) -> str:
-    parts = []
-    if override.template is not None:
-        parts.append(f"uses template {override.template}")
-    if override.menu is not None:
-        parts.append(f"offers {', '.join(override.menu)}")
-    if override.shift_days:
-        amount = abs(override.shift_days)
-        parts.append(f"moves it {_count(amount, 'day')} {'earlier' if override.shift_days < 0 else 'later'}")
-    if override.every_days:
-        parts.append(f"repeats it every {_count(override.every_days, 'day')}")
-    return " and ".join(parts)
-
-
 # --- pauses and leaving ---------------------------------------------------------------------------------
-
-
-def _held_states(
-    strategy: Strategy, account: AccountContext, debtor: DebtorContext, today: date
-) -> list[tuple[AccountState, StateRule, str]]:
-    """The states that pause the ladder or end it, each with the sentence that says so."""
-    held: list[tuple[AccountState, StateRule, str]] = []
-    states = strategy.states
-
-    def check(state: AccountState, present: bool, happened: bool, sentence: str) -> None:
-        rule = states.get(state, StateRule.PAUSE)
-        if (rule is StateRule.LEAVE and happened) or (rule is StateRule.PAUSE and present):
-            held.append((state, rule, sentence))
-
-    owed = account.outstanding
-    if owed.amount <= 0:
-        check(AccountState.PAID, True, True, "nothing is owed")
-    if debtor.opt_out is not None:
-        check(AccountState.OPTED_OUT, True, True, f"the debtor opted out on {debtor.opt_out.at.date()}")
-    wrong = debtor.wrong_number_at
-    if wrong is not None and (
-        debtor.right_party_confirmed_at is None or debtor.right_party_confirmed_at < wrong
-    ):
-        check(
-            AccountState.WRONG_NUMBER,
-            True,
-            True,
-            f"someone at this phone said on {wrong.date()} it is not the debtor",
-        )
-    if account.disputed_at is not None:
-        check(AccountState.DISPUTED, True, True, f"the debt is disputed since {account.disputed_at.date()}")
-    if account.hardship_at is not None:
-        check(
-            AccountState.HARDSHIP, True, True, f"the debtor reported hardship on {account.hardship_at.date()}"
-        )
-    if account.plan_status is not PlanStatus.NONE:
-        current = account.plan_status is PlanStatus.CURRENT
-        sentence = (
-            "a payment plan is current" if current else "the account was on a payment plan (now broken)"
-        )
-        check(AccountState.PLAN_CURRENT, current, True, sentence)
-    promise = account.promise_until
-    if promise is not None or account.promise_broken_at is not None:
-        pending = promise is not None and promise >= today and account.promise_broken_at is None
-        sentence = f"a promise to pay by {promise} is pending" if pending else "a promise to pay was made"
-        check(AccountState.PROMISE_PENDING, pending, True, sentence)
-    return held
 
 
 def _held_step(
@@ -847,22 +407,3 @@ def _day_phrase(days: int) -> str:
 
 def _count(amount: int, noun: str) -> str:
     return f"{amount} {noun}" if amount == 1 else f"{amount} {noun}s"
-
-
-def strategy_summary(strategy: Strategy) -> dict[str, Any]:
-    """A short description of the ladder for people: stages with their days, templates and menus."""
-    stages = [
-        {
-            "id": s.id,
-            "label": s.label,
-            "days": [s.start_day, s.end_day],
-            "template": s.template,
-            "menu": list(s.menu),
-            **({"every_days": s.repeat_every_days} if s.repeat_every_days else {}),
-        }
-        for s in (
-            *strategy.ladder,
-            *((strategy.cadence,) if strategy.after is AfterAction.CADENCE and strategy.cadence else ()),
-        )
-    ]
-    return {"name": strategy.name, "after": strategy.after.value, "stages": stages}

@@ -24,7 +24,9 @@ from cobro.domain.contact import (
     OutboundIntent,
     Verdict,
 )
-from cobro.domain.escalation import Strategy, TemplateChoice, next_step, resolve_template
+from cobro.domain.escalation import next_step
+from cobro.domain.strategy import Strategy
+from cobro.domain.template_choice import TemplateChoice, resolve_template
 
 RIGHT_PARTY_TEMPLATE = "cobro_right_party_check"
 RIGHT_PARTY_STAGE = "right_party_check"

@@ -18,7 +18,7 @@ from cobro.app.strategies import current_strategy
 from cobro.app.uow import UnitOfWorkFactory
 from cobro.domain.clock import FixedClock
 from cobro.domain.compliance import ComplianceGate, load_rule_book
-from cobro.domain.escalation import Strategy
+from cobro.domain.strategy import Strategy
 
 
 @cache

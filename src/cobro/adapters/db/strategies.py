@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, insert, select
 from cobro.adapters.db.tables import creditors, strategies
 from cobro.domain.clock import Clock
 from cobro.domain.errors import NotFound
-from cobro.domain.escalation import StrategyVersion
+from cobro.domain.strategy import StrategyVersion
 
 
 class SqlStrategyRepository:

@@ -12,7 +12,7 @@ from rich.table import Table
 from cobro.entrypoints.cli.context import container, err, out
 
 if TYPE_CHECKING:
-    from cobro.domain.escalation import Strategy
+    from cobro.domain.strategy import Strategy
 
 app = typer.Typer(help="Collection strategies: the escalation ladder of each creditor.", no_args_is_help=True)
 
@@ -106,7 +106,7 @@ def versions(creditor: str = typer.Option(..., "--creditor", help="Creditor slug
 
 
 def _print_strategy(strategy: Strategy) -> None:
-    from cobro.domain.escalation import AfterAction
+    from cobro.domain.strategy import AfterAction
 
     table = Table("stage", "days", "template", "menu")
     for column in table.columns:
