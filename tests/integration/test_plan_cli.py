@@ -142,3 +142,15 @@ def test_the_server_plans_on_its_own(database_url, cobro, accounts):
     finally:
         engine.dispose()
     assert stored >= 1  # the scheduler's first run happens at start
+
+
+def test_plan_with_several_processes_plans_every_account_once(cobro, accounts, database_url):
+    approve_catalogue(database_url)
+
+    result = cobro("plan", "--at", AT, "--processes", "2")
+    again = cobro("plan", "--at", AT)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""  # only the summary, on stderr
+    assert "planned 2 accounts: 1 send, 0 defer, 0 skip, 1 none; 1 new decisions stored" in result.stderr
+    assert "0 new decisions stored" in again.stderr

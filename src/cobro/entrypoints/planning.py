@@ -74,7 +74,7 @@ def plan_in_processes(
 ) -> PlanSummary:
     """Plans every account at `at` with `workers` processes, each over its own slice of debtor ids and its
     own database connection; returns the summed summary. For large portfolios: one process plans about
-    13,000 accounts/s on PostgreSQL (bench/plan.py), mostly Python time, so processes scale it with cores.
+    9,000 accounts/s on PostgreSQL (bench/plan.py), mostly Python time, so processes scale it with cores.
     """
     engine = make_engine(database_url)
     try:

@@ -22,6 +22,13 @@ def run(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Decide without storing anything (the decisions are not recorded)."
     ),
+    processes: int = typer.Option(
+        1,
+        "--processes",
+        min=1,
+        help="Plan with this many processes, each over a slice of the debtors (for large portfolios); "
+        "above 1, only the summary is printed.",
+    ),
 ) -> None:
     """Plans every account: send, defer (with the next allowed time), skip (with the rules) or none.
 
@@ -29,7 +36,7 @@ def run(
     nothing new. Nothing is sent from here: the send pipeline sends what is planned.
     """
     from cobro.app.plan_contacts import plan_contacts
-    from cobro.entrypoints.planning import planning_policy_with
+    from cobro.entrypoints.planning import plan_in_processes, planning_policy_with
 
     instant = _instant(at)
     c = container()
@@ -41,17 +48,27 @@ def run(
             if found is None:
                 raise NotFound(f"no creditor {creditor!r}")
             creditor_id = found.id
-        policy = planning_policy_with(c.uow_factory, waba_id=c.settings.whatsapp_waba_id)
-        show = _print_json if as_json else _print_line
-        summary = plan_contacts(
-            c.uow_factory,
-            c.clock,
-            policy,
-            at=instant,
-            creditor_id=creditor_id,
-            store=not dry_run,
-            on_decision=show,
-        )
+        if processes > 1:
+            summary = plan_in_processes(
+                c.settings.database_url,
+                instant or c.clock.now(),
+                workers=processes,
+                creditor_id=creditor_id,
+                store=not dry_run,
+                waba_id=c.settings.whatsapp_waba_id,
+            )
+        else:
+            policy = planning_policy_with(c.uow_factory, waba_id=c.settings.whatsapp_waba_id)
+            show = _print_json if as_json else _print_line
+            summary = plan_contacts(
+                c.uow_factory,
+                c.clock,
+                policy,
+                at=instant,
+                creditor_id=creditor_id,
+                store=not dry_run,
+                on_decision=show,
+            )
     finally:
         c.close()
     counts = ", ".join(f"{summary.actions.get(a, 0)} {a}" for a in ("send", "defer", "skip", "none"))
