@@ -51,6 +51,8 @@ def test_a_given_time_zone_is_kept():
         ({"amount": "-10"}, "row 7, column amount: must be greater than zero"),
         ({"amount": "diez"}, "row 7, column amount: not a number ('d•••')"),
         ({"amount": "10.005"}, "row 7, column amount: EUR has 2 decimal places"),
+        # 27 digits: more than decimal arithmetic carries; once crashed the import (found by hypothesis)
+        ({"amount": "100000000000000000000000000"}, "row 7, column amount: is too large"),
         ({"currency": "EUD"}, "row 7, column currency: unknown currency ('EUD')"),
         (
             {"due_date": "2026-02-30"},

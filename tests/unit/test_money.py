@@ -44,3 +44,9 @@ def test_minor_units_round_trip_exactly(minor, code):
     currency = find_currency(code)
     assert currency is not None
     assert Money.from_minor(minor, currency).to_minor(currency) == minor
+
+
+def test_an_amount_with_more_digits_than_decimal_arithmetic_carries_is_refused_with_a_value_error():
+    eur = Currency("EUR", 2)
+    with pytest.raises(ValueError, match="too many digits"):
+        Money(Decimal("1" + "0" * 26), "EUR").to_minor(eur)

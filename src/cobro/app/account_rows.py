@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Protocol
 
@@ -21,6 +22,11 @@ _FALSE = {"0", "false", "no", "n", "não", "nao", ""}
 _METHODS = {m.value for m in ConsentMethod}
 _LANGUAGES = {"es", "en", "pt", "it"}
 _MAX_TEXT = 200
+
+
+# The largest amount an invoice may carry: in minor units it must fit the database's BIGINT (9.2e18) for a
+# currency with three decimals, and stay within decimal arithmetic's 28 digits.
+MAX_AMOUNT = Decimal(10) ** 15
 
 
 @cache
@@ -83,6 +89,8 @@ class RowValidator:
             else:
                 if amount <= 0:
                     bad("amount", "must be greater than zero")
+                elif amount >= MAX_AMOUNT:
+                    bad("amount", "is too large (at most 999,999,999,999,999.99)")
                 elif currency is not None:
                     try:
                         amount_minor = Money(amount, currency.code).to_minor(currency)

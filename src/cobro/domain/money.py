@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 
 class CurrencyMismatch(ValueError):
@@ -55,7 +55,11 @@ class Money:
         """The amount in minor units (cents); refuses amounts finer than the currency allows."""
         if currency.code != self.currency:
             raise CurrencyMismatch(f"{self.currency} is not {currency.code}")
-        if self.amount != self.amount.quantize(currency.quantum(), rounding=ROUND_HALF_EVEN):
+        try:
+            exact = self.amount == self.amount.quantize(currency.quantum(), rounding=ROUND_HALF_EVEN)
+        except InvalidOperation:  # more digits than decimal arithmetic carries: no money is that large
+            raise ValueError(f"{self.amount} has too many digits") from None
+        if not exact:
             raise ValueError(f"{self.currency} has {currency.minor_units} decimal places")
         return int(self.amount.scaleb(currency.minor_units))
 
