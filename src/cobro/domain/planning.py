@@ -76,7 +76,7 @@ class PlannedContact:
         return ContactRecord(at=at, kind=self.kind, stage=self.stage, account_id=self.account.id)
 
 
-_PLANNED_FIELDS: tuple[str, ...] = ()
+_PLANNED_FIELDS = tuple(f.name for f in fields(PlannedContact))
 
 
 def _replace(planned: PlannedContact, **changes: Any) -> PlannedContact:
@@ -300,7 +300,6 @@ def _unavailable_reason(choice: object, template: str) -> str:
     return str(described) if described else f"Template {template} is not approved in any usable language."
 
 
-_PLANNED_FIELDS = tuple(f.name for f in fields(PlannedContact))
 _ZONES: dict[str, ZoneInfo] = {}
 
 
