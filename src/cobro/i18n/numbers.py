@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -29,15 +30,15 @@ def parse_amount(text: str, locale: str | None) -> Decimal:
     """Parses a decimal amount: the locale's own format first when one is given ('1.500' is 1500 in es_ES),
     then plain '1234.56'."""
     text = text.strip()
+    value = Decimal("NaN")
     if locale is not None:
+        with contextlib.suppress(NumberFormatError, InvalidOperation):
+            value = Decimal(babel_parse_decimal(text, locale=load_locale(locale), strict=True))
+    if not value.is_finite():  # babel reads "NaN" and "Infinity" as numbers: they are not amounts
         try:
-            return Decimal(babel_parse_decimal(text, locale=load_locale(locale), strict=True))
-        except (NumberFormatError, InvalidOperation):
-            pass
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = Decimal("NaN")
+            value = Decimal(text)
+        except InvalidOperation:
+            value = Decimal("NaN")
     if value.is_finite():
         return value
     raise ValueError("not a number in this locale's format" if locale else "not a number")
