@@ -1,28 +1,10 @@
 """The `cobro` command as a person runs it: real processes, real exit codes, real output."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.factories import account_row, write_csv
-
-
-@pytest.fixture
-def cobro(database_url, tmp_path):
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "COBRO_DATABASE_URL": database_url, "COBRO_IMPORT_WORKERS": "1"}
-        return subprocess.run(
-            [sys.executable, "-m", "cobro", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
-
-    return run
 
 
 def test_import_a_good_file_then_again_and_nothing_changes(cobro, tmp_path):

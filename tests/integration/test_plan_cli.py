@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
@@ -23,22 +21,6 @@ from tests.factories import account_row, write_csv
 
 AT = "2026-11-23T12:00:00+00:00"  # Monday, 13:00 in Madrid
 WABA = "1020000000000001"  # Settings.whatsapp_waba_id's default
-
-
-@pytest.fixture
-def cobro(database_url, tmp_path):
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "COBRO_DATABASE_URL": database_url, "COBRO_IMPORT_WORKERS": "1"}
-        return subprocess.run(
-            [sys.executable, "-m", "cobro", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
-
-    return run
 
 
 @pytest.fixture
