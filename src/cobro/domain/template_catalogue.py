@@ -134,6 +134,7 @@ class StoredTemplate:
     reason: str | None = None
 
 
+@cache  # per account in every planning run
 def template_language(language: str) -> str:
     """The catalogue's template language for a debtor's ISO 639-1 language: 'pt' -> 'pt_BR', 'es' -> 'es'."""
     code = language.replace("-", "_")

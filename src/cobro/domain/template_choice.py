@@ -10,9 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from cobro.domain.strategy import CREDITOR_LANGUAGE, Fallback, FallbackEnd
-
-TEMPLATE_LANGUAGES = ("es", "en", "pt_BR", "it")
-_DEBTOR_TO_TEMPLATE_LANGUAGE = {"es": "es", "en": "en", "pt": "pt_BR", "it": "it"}
+from cobro.domain.template_catalogue import template_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +32,6 @@ class TemplateUnavailable:
     then: FallbackEnd
     tried: tuple[tuple[str, str], ...]
     reason: str
-
-
-def template_language(language: str) -> str:
-    """The WhatsApp template language code for a debtor's ISO 639-1 language ("pt" -> "pt_BR")."""
-    return _DEBTOR_TO_TEMPLATE_LANGUAGE.get(language, language)
 
 
 def resolve_template(

@@ -251,11 +251,6 @@ class SqlPlanning:
             cursor.close()
         return stored
 
-    def decisions_for_account(self, account_id: int) -> list[dict[str, Any]]:
-        """Every stored decision of one account, oldest first."""
-        query = select(contact_decisions).where(contact_decisions.c.account_id == account_id)
-        return [dict(r) for r in self._connection.execute(query.order_by(contact_decisions.c.id)).mappings()]
-
 
 _COLUMNS = (
     "idempotency_key", "creditor_id", "account_id", "debtor_id", "decided_at", "local_date", "action", "kind",
