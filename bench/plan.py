@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from _databases import scratch_postgres_database  # bench/ is on sys.path
 from cobro.adapters.db.engine import make_engine
 from cobro.adapters.db.migrate import upgrade
-from cobro.adapters.db.tables import contact_decisions
+from cobro.adapters.db.tables import contact_decisions, outbox
 from cobro.adapters.db.uow import SqlUnitOfWorkFactory
 from cobro.app.plan_contacts import PlanSummary, plan_contacts
 from cobro.domain.clock import FixedClock
@@ -191,7 +191,7 @@ def _load(url: str) -> None:
         _log(f"{invoice} invoices loaded")
         columns = (
             "idempotency_key, creditor_id, account_id, debtor_id, decided_at, local_date, action, kind, stage, "
-            "segments, rules, reason, jurisdiction, rules_version, inputs, state"
+            "segments, rules, reason, jurisdiction, rules_version, inputs"
         )
         with cur.copy(f"COPY contact_decisions ({columns}) FROM STDIN") as copy:
             for i in rng.sample(range(1, ACCOUNTS + 1), ACCOUNTS // 10):
@@ -214,10 +214,16 @@ def _load(url: str) -> None:
                         "bench",
                         "bench",
                         "{}",
-                        "sent",
                     )
                 )
-        for table in ("debtors", "accounts", "invoices", "contact_decisions"):
+        # Those sends went out: their outbox rows are `sent` (without a message row: no status yet).
+        cur.execute(
+            "INSERT INTO outbox (idempotency_key, decision_id, creditor_id, debtor_id, account_id, kind, stage, "
+            "state, due_at, attempts, created_at, updated_at, sent_at) SELECT idempotency_key, id, creditor_id, "
+            "debtor_id, account_id, kind, stage, 'sent', decided_at, 1, decided_at, decided_at, decided_at "
+            "FROM contact_decisions"
+        )
+        for table in ("debtors", "accounts", "invoices", "contact_decisions", "outbox"):
             cur.execute(f"ANALYZE {table}")
         conn.commit()
 
@@ -250,6 +256,12 @@ def main() -> int:
             keys = connection.execute(
                 select(func.count(func.distinct(contact_decisions.c.idempotency_key)))
             ).scalar_one()
+            sends = connection.execute(
+                select(func.count())
+                .select_from(contact_decisions)
+                .where(contact_decisions.c.action == "send")
+            ).scalar_one()
+            queued = connection.execute(select(func.count()).select_from(outbox)).scalar_one()
         engine.dispose()
         _log(f"actions: {dict(summary.actions)}; next day: {dict(day2.actions)}")
         print(f"plan_accounts_per_s_postgresql: {summary.accounts / elapsed:.0f} accounts/s")
@@ -267,10 +279,12 @@ def main() -> int:
             print(f"plan_rss_at_10pct: {early_rss:.0f} MB")
             print(f"plan_rss_at_end: {end_rss:.0f} MB")
         print(f"plan_peak_rss_per_process: {peak:.0f} MB")
-        if summary.accounts != ACCOUNTS or summary.stored == 0 or rows != keys or replan.stored != 0:
+        print(f"plan_outbox_rows_postgresql: {queued} rows")
+        bad = summary.accounts != ACCOUNTS or summary.stored == 0 or rows != keys or replan.stored != 0
+        if bad or queued != sends:
             _log(
                 f"FAILED: planned {summary.accounts} of {ACCOUNTS}, stored {summary.stored}, rows {rows} "
-                f"keys {keys}, replan stored {replan.stored}"
+                f"keys {keys}, replan stored {replan.stored}, outbox rows {queued} for {sends} sends"
             )
             return 1
     return 0

@@ -58,6 +58,60 @@ class Settings(BaseSettings):
         default=SecretStr("sandbox-verify-token"),
         description="Token Meta echoes in the webhook verification handshake.",
     )
+    # --- the send pipeline (docs/decisions/0032) -------------------------------------------------------
+    queue_url: str = Field(
+        default="",
+        description=(
+            "Task broker: empty runs the send tasks in-process (laptop mode), amqp://guest:guest@host:5672/ "
+            "uses RabbitMQ, redis://host:6379/0 Redis."
+        ),
+    )
+    queue_name: str = Field(
+        default="cobro-send",
+        description="The broker queue send tasks go through (one per environment sharing a broker).",
+    )
+    redis_url: str = Field(
+        default="",
+        description=(
+            "Redis holding the per-number send rate limit shared by every worker; empty keeps it in the "
+            "process (one worker only)."
+        ),
+    )
+    send_rate: float = Field(
+        default=80.0,
+        gt=0,
+        description="Messages/s per sending number: Meta's tier (80 by default, 1,000 once upgraded).",
+    )
+    send_rate_headroom: float = Field(
+        default=0.98,
+        gt=0,
+        le=1,
+        description="Share of send_rate used, leaving room for Meta's counting of other traffic.",
+    )
+    send_batch_size: int = Field(default=100, ge=1, le=1000, description="Outbox ids per send task.")
+    send_lease_seconds: float = Field(
+        default=120.0, gt=0, description="How long a claim lasts before its row counts as unknown."
+    )
+    send_unknown_deadline_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long an unknown outcome waits for a status webhook before a person decides.",
+    )
+    send_requeue_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a queued row waits for its task before it is published again.",
+    )
+    send_in_server: bool = Field(
+        default=True,
+        description=(
+            "Laptop mode (COBRO_QUEUE_URL empty): `cobro serve` also sends the outbox in its own process; "
+            "false leaves sending to `cobro send`."
+        ),
+    )
+    dispatch_every_seconds: float = Field(
+        default=1.0, gt=0, description="How often a worker moves due outbox rows to the broker."
+    )
 
     def public_defaults_in_production(self) -> list[str]:
         """The secrets still at their published defaults while env is production (each one would let anyone

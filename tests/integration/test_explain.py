@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from cobro.adapters.db.tables import accounts, contact_decisions, creditors, debtors, invoices
+from cobro.adapters.db.tables import accounts, contact_decisions, creditors, debtors, invoices, outbox
 from cobro.adapters.whatsapp.webhook_payloads import parse_webhook
 from cobro.app.explain_account import explain_account
 from cobro.app.record_webhooks import (
@@ -93,11 +93,12 @@ def _account(engine, clock, slug="acme", reference="ACC-1", phone=PHONE):
     return creditor_id, debtor_id, account_id
 
 
-def _decision(engine, clock, ids, key, hours_ago, action, reason, rules=(), **extra):
+def _decision(engine, clock, ids, key, hours_ago, action, reason, rules=(), outbox_row=None, **extra):
     creditor_id, debtor_id, account_id = ids
     with engine.begin() as connection:
-        connection.execute(
-            insert(contact_decisions).values(
+        decision_id = connection.execute(
+            insert(contact_decisions)
+            .values(
                 idempotency_key=key,
                 creditor_id=creditor_id,
                 account_id=account_id,
@@ -115,7 +116,17 @@ def _decision(engine, clock, ids, key, hours_ago, action, reason, rules=(), **ex
                 inputs={},
                 **extra,
             )
-        )
+            .returning(contact_decisions.c.id)
+        ).scalar_one()
+        if outbox_row is not None:  # the send's outbox row, as the planner writes it, then moved on
+            at = clock.now() - timedelta(hours=hours_ago)
+            connection.execute(
+                insert(outbox).values(
+                    idempotency_key=key, decision_id=decision_id, creditor_id=creditor_id, debtor_id=debtor_id,
+                    account_id=account_id, kind="collection", stage="reminder_1", due_at=at, created_at=at,
+                    updated_at=at, **outbox_row,
+                )
+            )  # fmt: skip
 
 
 def _history(engine, uow_factory, clock, ids):
@@ -141,7 +152,12 @@ def _history(engine, uow_factory, clock, ids):
         "reminder_1 is due",
         template="recordatorio_pago",
         language="es_MX",
-        state="planned",
+        outbox_row={
+            "state": "sent",
+            "wamid": "wamid.OUT1",
+            "template": "recordatorio_pago",
+            "language": "es_MX",
+        },
     )
     record_outbound_message(
         uow_factory,
@@ -189,6 +205,9 @@ def test_the_account_is_explained_with_its_state_and_a_timeline_oldest_first(eng
     defer = timeline[0]
     assert defer.why.startswith("outside contact hours in America/Mexico_City [rules: mx.hours]")
     assert defer.detail["not_before"] == clock.now() - timedelta(hours=27)
+    send = timeline[1]
+    assert "; sent as wamid.OUT1" in send.why  # where its outbox row stands
+    assert (send.detail["state"], send.detail["wamid"]) == ("sent", "wamid.OUT1")
     assert "sent " in timeline[2].why
     inbound = next(e for e in timeline if e.what == "in text")
     assert inbound.why == "text, 4 characters"  # the debtor's own words are not printed

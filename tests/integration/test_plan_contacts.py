@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from cobro.adapters.db.tables import accounts, contact_decisions, debtors, whatsapp_messages
+from cobro.adapters.db.tables import accounts, contact_decisions, debtors, outbox, whatsapp_messages
 from cobro.app.creditors import add_creditor
 from cobro.app.import_accounts import import_accounts
 from cobro.app.plan_contacts import plan_contacts
@@ -215,8 +215,8 @@ def test_a_withdrawn_planned_send_no_longer_counts(uow_factory, clock, engine, c
     run(uow_factory, clock)
     with engine.begin() as connection:
         connection.execute(
-            update(contact_decisions)
-            .where(contact_decisions.c.action == "send", contact_decisions.c.account_id.in_(
+            update(outbox)
+            .where(outbox.c.account_id.in_(
                 select(accounts.c.id).where(accounts.c.reference.in_(("ACC-4", "ACC-5")))
             ))
             .values(state="cancelled")

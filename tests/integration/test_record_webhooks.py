@@ -1,5 +1,6 @@
 """Webhook use cases on SQLite and PostgreSQL: stored raw, applied once, statuses in causal order."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -396,3 +397,137 @@ def test_wrong_number_and_right_party_buttons_set_the_debtor_flags_once(engine, 
     _receive(uow_factory, clock, yes, yes)
     assert _flags(engine, other)[4] == clock.now()
     assert len(_events(engine, EventKind.RIGHT_PARTY_CONFIRMED)) == 1
+
+
+def _story(engine, uow_factory, clock, prefix, per_transaction):
+    """Three sends; their statuses over five deliveries, out of order, with repeats; applied `per_transaction`
+    at a time. What the database holds afterwards, with the prefix taken out of the wamids."""
+    for n in range(3):
+        _send(uow_factory, clock, wamid=f"{prefix}{n}")
+    batches = [
+        [("2", "read", 5), ("0", "sent", 1), ("1", "delivered", 3)],
+        [("0", "read", 4), ("0", "sent", 1), ("1", "sent", 2)],
+        [("3", "sent", 2), ("2", "delivered", 4)],  # wamid 3 was never sent: a placeholder row
+        [("0", "delivered", 3), ("1", "failed", 4), ("3", "delivered", 3)],
+        [("2", "sent", 1), ("1", "delivered", 5), ("0", "read", 6)],
+    ]
+    for batch in batches:
+        statuses = (status(f"{prefix}{n}", name, ts=1795435200 + ts) for n, name, ts in batch)
+        store_webhook_delivery(uow_factory, body(delivery(statuses_change(*statuses))), clock.now())
+    report = process_webhook_deliveries(uow_factory, clock, parse_webhook, per_transaction=per_transaction)
+    with uow_factory() as uow:
+        messages = {
+            n: (m.status, m.status_at, m.type, m.occurred_at, m.error_code)
+            for n in "0123"
+            if (m := uow.messages.get(f"{prefix}{n}")) is not None
+        }
+        statuses = {
+            n: [(s.status, s.timestamp) for s in uow.statuses.for_wamid(f"{prefix}{n}")] for n in "0123"
+        }
+    events = [
+        (e["kind"], e["data"]["wamid"].removeprefix(prefix), e["occurred_at"], e["data"].get("error_code"))
+        for e in _events(engine)
+        if e["data"]["wamid"].startswith(prefix)
+    ]
+    return (report.processed, report.statuses, report.split), messages, statuses, events
+
+
+def test_deliveries_applied_in_one_transaction_end_as_when_applied_one_by_one(engine, uow_factory, clock):
+    one_by_one = _story(engine, uow_factory, clock, "wamid.A", per_transaction=1)
+    together = _story(engine, uow_factory, clock, "wamid.B", per_transaction=10)
+    assert together == one_by_one
+    assert one_by_one[0] == (5, 11, 0)
+    assert one_by_one[1]["1"][0] is MessageStatus.DELIVERED  # proof of delivery outranks the failure
+    placeholder = one_by_one[1]["3"]
+    assert placeholder[:3] == (MessageStatus.DELIVERED, datetime.fromtimestamp(1795435203, UTC), "unknown")
+    assert placeholder[3] == datetime.fromtimestamp(1795435202, UTC)  # from the first delivery naming it
+
+
+class _FailingStatuses:
+    """The real statuses repository, except that storing a status of the wamid `poison` fails."""
+
+    def __init__(self, inner, poison):
+        self._inner, self._poison = inner, poison
+
+    def add_absent(self, statuses, received_at):
+        if any(s.wamid == self._poison for s in statuses):
+            raise RuntimeError("the database refused a row")
+        return self._inner.add_absent(statuses, received_at)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+class _PoisonedUnitOfWork:
+    """A real unit of work whose statuses repository fails on one wamid."""
+
+    def __init__(self, uow, poison):
+        self._uow, self._poison = uow, poison
+
+    def __enter__(self):
+        entered = self._uow.__enter__()
+        entered.statuses = _FailingStatuses(entered.statuses, self._poison)
+        return entered
+
+    def __exit__(self, *exc):
+        return self._uow.__exit__(*exc)
+
+
+def test_a_delivery_that_fails_in_a_shared_transaction_keeps_its_error_and_holds_back_no_other(
+    engine, uow_factory, clock
+):
+    for n in range(3):
+        _send(uow_factory, clock, wamid=f"wamid.G{n}")
+
+    def store(*statuses):
+        return store_webhook_delivery(uow_factory, body(delivery(statuses_change(*statuses))), clock.now())
+
+    first = store(status("wamid.G0", "delivered"))
+    second = store(status("wamid.G1", "delivered"))
+    bad = store(status("wamid.G2", "read"), status("wamid.POISON", "sent"))
+    last = store(status("wamid.G2", "sent"))
+    poisoned = lambda: _PoisonedUnitOfWork(uow_factory(), "wamid.POISON")  # noqa: E731
+    report = process_webhook_deliveries(poisoned, clock, parse_webhook, per_transaction=10)
+    error = "RuntimeError: the database refused a row"
+    assert (report.processed, report.statuses, report.split) == (3, 3, 1)
+    assert [(f.delivery_id, f.error) for f in report.failures] == [(bad, error)]
+    with engine.connect() as connection:
+        rows = {r["id"]: r for r in connection.execute(select(webhook_deliveries)).mappings()}
+    assert all(rows[i]["processed_at"] is not None for i in (first, second, last))
+    assert (rows[bad]["processed_at"], rows[bad]["last_error"]) == (None, error)
+    assert rows[bad]["claimed_until"] > clock.now()  # backing off
+    with uow_factory() as uow:
+        assert [uow.messages.get(f"wamid.G{n}").status for n in range(3)] == [
+            MessageStatus.DELIVERED, MessageStatus.DELIVERED, MessageStatus.SENT,
+        ]  # fmt: skip
+        assert uow.messages.get("wamid.POISON") is None  # nothing of the failed delivery was kept
+        assert [s.status for s in uow.statuses.for_wamid("wamid.G2")] == [MessageStatus.SENT]
+    assert _events(engine, EventKind.MESSAGE_READ) == []
+
+
+def test_every_field_of_a_status_is_stored_as_reported(uow_factory, clock):
+    raw = body(
+        delivery(
+            statuses_change(
+                status("wamid.F1", "sent", biz_opaque_callback_data="outbox:7", recipient_user_id="MX.5"),
+                status("wamid.F1", "failed", ts=1795435201, errors=[
+                    {"code": 131049, "title": "x" * 300, "error_data": {"details": "Held back"}},
+                ]),
+                status("wamid.F2", "read", recipient=None, recipient_user_id="MX.6"),
+            )
+        )
+    )  # fmt: skip
+    store_webhook_delivery(uow_factory, raw, clock.now())
+    assert process_webhook_deliveries(uow_factory, clock, parse_webhook).statuses == 3
+    with uow_factory() as uow:
+        stored = [*uow.statuses.for_wamid("wamid.F1"), *uow.statuses.for_wamid("wamid.F2")]
+        placeholder = uow.messages.get("wamid.F1")
+    reported = parse_webhook(raw).statuses
+    assert stored == [
+        replace(s, phone_number_id=None, error_title=(s.error_title or "")[:200] or None) for s in reported
+    ]
+    assert stored[0].pricing()["category"] == "utility"
+    assert stored[1].pricing() is None
+    assert (placeholder.status, placeholder.error_code, placeholder.error_title) == (
+        MessageStatus.FAILED, 131049, "x" * 200,
+    )  # fmt: skip

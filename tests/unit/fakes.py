@@ -21,6 +21,7 @@ from cobro.domain.messaging import (
     WhatsAppMessage,
     next_status,
 )
+from cobro.domain.outbox import OutboxRecord
 
 
 class FakeCreditors:
@@ -125,6 +126,9 @@ class FakeMessages:
             return False
         return True
 
+    def record_outbound_many(self, messages: Sequence[WhatsAppMessage], at: datetime) -> set[str]:
+        return {m.wamid for m in messages if self.record_outbound(m, at)}
+
     def link_debtor(self, wamid: str, link: DebtorLink) -> None:
         stored = self.items[wamid]
         if stored.debtor_id is None and stored.creditor_id in (None, link.creditor_id):
@@ -188,6 +192,17 @@ class FakeTemplateReviews:
         return new
 
 
+class FakeOutbox:
+    """The outbox as record_webhooks sees it: keeps the statuses it was asked to reconcile; no rows."""
+
+    def __init__(self) -> None:
+        self.reconciled: list[StatusUpdate] = []
+
+    def reconcile(self, statuses: Sequence[StatusUpdate], now: datetime) -> list[OutboxRecord]:
+        self.reconciled.extend(statuses)
+        return []
+
+
 class FakeDebtorFlags:
     """Debtor flags by debtor id; the debtors at a phone are FakeMessages.debtors_by_phone (shared)."""
 
@@ -241,6 +256,7 @@ class FakeStore:
         self.statuses = FakeStatuses()
         self.template_reviews = FakeTemplateReviews()
         self.debtor_flags = FakeDebtorFlags(self.messages.debtors_by_phone)
+        self.outbox = FakeOutbox()
 
 
 class FakeUnitOfWork:
@@ -255,6 +271,7 @@ class FakeUnitOfWork:
         self.statuses = store.statuses
         self.template_reviews = store.template_reviews
         self.debtor_flags = store.debtor_flags
+        self.outbox = store.outbox
 
     def __enter__(self) -> Self:
         return self

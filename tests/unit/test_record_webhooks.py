@@ -172,3 +172,47 @@ def test_right_party_is_confirmed_only_for_an_unambiguous_debtor(clock):
     assert uow_factory.store.debtor_flags.right_parties == {7: clock.now()}
     kinds = [e.kind for e in uow_factory.store.events.items]
     assert kinds.count(EventKind.RIGHT_PARTY_CONFIRMED) == 1
+
+
+def _statuses(uow_factory, clock, *statuses):
+    return store_webhook_delivery(uow_factory, body(delivery(statuses_change(*statuses))), clock.now())
+
+
+def test_deliveries_are_applied_several_to_a_transaction(clock):
+    uow_factory = FakeUnitOfWorkFactory()
+    for n in range(5):
+        _statuses(uow_factory, clock, status(f"wamid.T{n}", "sent"))
+    stored = uow_factory.store.commits
+    report = process_webhook_deliveries(uow_factory, clock, parse_webhook, per_transaction=2)
+    assert (report.claimed, report.processed, report.statuses, report.split) == (5, 5, 5, 0)
+    assert uow_factory.store.commits - stored == 1 + 3  # the claim, then 2 + 2 + 1 deliveries
+
+
+def test_a_status_repeated_in_a_later_delivery_of_the_same_transaction_is_audited_once_in_delivery_order(
+    clock,
+):
+    uow_factory = FakeUnitOfWorkFactory()
+    _statuses(uow_factory, clock, status("wamid.O", "read"))
+    _statuses(uow_factory, clock, status("wamid.O", "sent"), status("wamid.O", "read"))
+    _statuses(uow_factory, clock, status("wamid.O", "delivered"), status("wamid.O", "sent"))
+    report = process_webhook_deliveries(uow_factory, clock, parse_webhook, per_transaction=10)
+    assert report.statuses == 3
+    assert [e.kind for e in uow_factory.store.events.items] == [
+        EventKind.MESSAGE_READ, EventKind.MESSAGE_SENT, EventKind.MESSAGE_DELIVERED,
+    ]  # fmt: skip
+    assert uow_factory.store.messages.get("wamid.O").status is MessageStatus.READ
+
+
+def test_a_delivery_another_worker_finished_meanwhile_is_skipped_and_the_rest_applied(clock):
+    uow_factory = FakeUnitOfWorkFactory()
+    done_elsewhere = _statuses(uow_factory, clock, status("wamid.X", "sent"))
+    _statuses(uow_factory, clock, status("wamid.Y", "sent"))
+
+    def parse_while_another_worker_finishes(raw):
+        uow_factory.store.deliveries.mark_processed(done_elsewhere, clock.now())
+        return parse_webhook(raw)
+
+    report = process_webhook_deliveries(uow_factory, clock, parse_while_another_worker_finishes)
+    assert (report.claimed, report.processed, report.statuses) == (2, 1, 1)
+    assert uow_factory.store.messages.get("wamid.X") is None
+    assert [e.data["wamid"] for e in uow_factory.store.events.items] == ["wamid.Y"]

@@ -114,6 +114,8 @@ def _decision_entry(decision: ContactDecisionRecord) -> TimelineEntry:
         why += f"; template {decision.template} ({decision.language or '?'})"
     if decision.state:
         why += f"; {decision.state}" + (f" as {decision.wamid}" if decision.wamid else "")
+        if decision.send_reason:
+            why += f" ({decision.send_reason})"
     why += f" ({decision.jurisdiction}, rules {decision.rules_version})"
     detail = {
         "decision_id": decision.id,
@@ -130,6 +132,7 @@ def _decision_entry(decision: ContactDecisionRecord) -> TimelineEntry:
         "rules_version": decision.rules_version,
         "state": decision.state,
         "wamid": decision.wamid,
+        "send_reason": decision.send_reason,
     }
     return TimelineEntry(decision.decided_at, "decision", what, why, detail)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from cobro.app.template_parameters import TemplateParameter
 from cobro.domain.accounts import Consent, Creditor, Invoice, OptOut
 from cobro.domain.compliance.opt_out import OptOutEffect
 from cobro.domain.contact import AccountContext, ContactHistory, DebtorContext
@@ -20,9 +21,10 @@ from cobro.domain.messaging import (
     WebhookDelivery,
     WhatsAppMessage,
 )
+from cobro.domain.outbox import OutboxChange, OutboxItem, OutboxRecord, OutboxState, SendOutcome
 from cobro.domain.planning import PlannedContact
 from cobro.domain.strategy import StrategyVersion
-from cobro.domain.template_catalogue import StoredTemplate
+from cobro.domain.template_catalogue import StoredTemplate, TemplateEntry
 
 
 class CreditorRepository(Protocol):
@@ -121,6 +123,10 @@ class WhatsAppMessageRepository(Protocol):
     def record_outbound(self, message: WhatsAppMessage, at: datetime) -> bool:
         """Stores an outbound message; when its statuses arrived first and made a status-only row, fills that
         row in and keeps the status it reached. False when it was already recorded."""
+        ...
+
+    def record_outbound_many(self, messages: Sequence[WhatsAppMessage], at: datetime) -> set[str]:
+        """record_outbound for many messages at once; returns the wamids newly recorded (inserted or filled in)."""
         ...
 
     def link_debtor(self, wamid: str, link: DebtorLink) -> None:
@@ -273,8 +279,9 @@ class ContactDecisionRecord:
     reason: str
     jurisdiction: str
     rules_version: str
-    state: str | None = None
+    state: str | None = None  # of the send's outbox row
     wamid: str | None = None
+    send_reason: str | None = None  # the outbox row's reason: why it failed, waits or was cancelled
 
 
 class AccountHistoryReader(Protocol):
@@ -338,4 +345,147 @@ class MessageTemplateRepository(Protocol):
 
     def approved(self, waba_id: str) -> set[tuple[str, str]]:
         """The (name, language) pairs with status APPROVED."""
+        ...
+
+
+# --- the send pipeline (docs/decisions/0032) -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedBatch:
+    """Outbox rows moved to `queued` together, for one sending number: one send task carries their ids."""
+
+    phone_number_id: str | None
+    ids: tuple[int, ...]
+
+
+class OutboxRepository(Protocol):
+    """The outbox rows: dispatched, claimed, settled and swept, every move a conditional state change."""
+
+    def queue_due(self, now: datetime, limit: int, batch_size: int) -> list[QueuedBatch]:
+        """Moves up to `limit` due `planned` rows (due_at <= now, oldest first) to `queued` and returns them in
+        batches of at most `batch_size` ids per sending number. Rows another transaction holds are skipped
+        (FOR UPDATE SKIP LOCKED on PostgreSQL), so concurrent dispatchers never queue a row twice."""
+        ...
+
+    def requeue_stale(
+        self, queued_before: datetime, now: datetime, limit: int, batch_size: int
+    ) -> list[QueuedBatch]:
+        """Rows still `queued` since before `queued_before` (their task was lost, e.g. with a broker that
+        restarted without it): stamps them queued again at `now` and returns them to be published again."""
+        ...
+
+    def claim(
+        self, ids: Sequence[int], worker: str, now: datetime, lease_until: datetime
+    ) -> list[OutboxItem]:
+        """Moves those of `ids` that are still `queued` to `sending` for `worker` (attempts + 1, lease until
+        `lease_until`) and returns them; a row another worker claimed, or already settled, is left alone."""
+        ...
+
+    def settle(self, changes: Sequence[OutboxChange], worker: str, now: datetime) -> list[int]:
+        """Applies each change to its row only while `worker` still holds it in `sending`; returns the ids
+        changed. A row a status webhook already reconciled, or whose lease a sweep took, is left alone."""
+        ...
+
+    def release(self, ids: Sequence[int], worker: str, now: datetime) -> int:
+        """Puts rows `worker` claimed but never tried to send back to `queued` (graceful shutdown)."""
+        ...
+
+    def expire_leases(self, now: datetime, limit: int) -> list[OutboxRecord]:
+        """`sending` rows whose lease ran out (their worker died or hung after claiming): moved to `unknown`
+        with the reason, since the request may have left. Returns them."""
+        ...
+
+    def hand_over_unknown(self, unknown_before: datetime, now: datetime, limit: int) -> list[OutboxRecord]:
+        """`unknown` rows with no evidence since before `unknown_before`: moved to `review` for a person, with
+        the reason. Returns them."""
+        ...
+
+    def reconcile(self, statuses: Sequence[StatusUpdate], now: datetime) -> list[OutboxRecord]:
+        """Settles rows in a RECONCILABLE state from status webhooks whose `biz_opaque_callback_data` names
+        their key: the wamid is recorded and the row becomes `sent` (or `failed` for a failed status with
+        no sign of delivery). Returns the rows settled, as they are now."""
+        ...
+
+    def counts(self, states: Collection[OutboxState] | None = None) -> dict[OutboxState, int]:
+        """How many rows are in each state (only `states` when given: cheap for the open states, which
+        a partial index covers)."""
+        ...
+
+    def records(self, states: Collection[OutboxState], limit: int, after_id: int = 0) -> list[OutboxRecord]:
+        """Rows in any of `states`, by id, after `after_id`."""
+        ...
+
+    def resolve(
+        self, outbox_id: int, state: OutboxState, reason: str, now: datetime, wamid: str | None = None
+    ) -> bool:
+        """A person's decision on a row in `review` or `unknown`: `sent` (with the wamid when known),
+        `failed`, or `planned` (send it again, due now). False if the row is not in one of those states."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SendRecipient:
+    """What a claimed row is rendered from at send time, read fresh from the ledger."""
+
+    debtor: DebtorContext
+    debtor_name: str
+    creditor_name: str
+    creditor_language: str | None
+    accounts: tuple[AccountContext, ...]
+    history: ContactHistory
+
+
+class SendContextReader(Protocol):
+    """Reads, for claimed rows, the debtors, accounts and contact history the claim-time re-check needs."""
+
+    def recipients(self, debtor_ids: Collection[int], since: datetime) -> dict[int, SendRecipient]:
+        """Each debtor with their accounts and contact history since `since`, by debtor id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingTemplate:
+    """One template message ready to send: the catalogue entry, its parameters from the ledger, the debtor's
+    phone, the sending number and the callback data Meta echoes in the message's statuses."""
+
+    to: str
+    phone_number_id: str
+    entry: TemplateEntry
+    parameters: tuple[TemplateParameter, ...]
+    callback_data: str
+
+
+class MessageSender(Protocol):
+    """Sends one template through the Cloud API (Meta or the sandbox: only the base URL differs)."""
+
+    async def send_template(self, message: OutgoingTemplate) -> SendOutcome:
+        """Accepted with the wamid; Refused when the answer proves nothing was sent; Unknown otherwise.
+        Never raises for a WhatsApp or transport failure."""
+        ...
+
+
+class SendRateLimiter(Protocol):
+    """The throughput limit of each sending number, shared by every worker on every machine."""
+
+    async def reserve(self, phone_number_id: str, count: int) -> float:
+        """Reserves `count` consecutive send slots on the number; returns the seconds until the first. The
+        slots are 1/rate apart, so the i-th message (0-based) goes at first + i / rate."""
+        ...
+
+    async def penalise(self, phone_number_id: str, seconds: float) -> None:
+        """Pushes the number's next free slot `seconds` later, for every worker (after a 130429)."""
+        ...
+
+    def rate(self, phone_number_id: str) -> float:
+        """Messages a second the number may send."""
+        ...
+
+
+class SendQueue(Protocol):
+    """The task engine seen from the use cases: publishes send tasks, each carrying outbox ids only."""
+
+    def publish(self, batches: Sequence[QueuedBatch]) -> None:
+        """Enqueues one send task per batch; raises if the broker refused, leaving the rows `queued` (the
+        stale sweep publishes them again)."""
         ...

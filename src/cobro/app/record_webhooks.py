@@ -1,8 +1,11 @@
 """Use cases for WhatsApp webhooks: store each delivery raw, apply stored deliveries once, record sends.
 
-Storing is one short transaction so the endpoint answers Meta fast; applying happens afterwards, one
-delivery per transaction, and is idempotent by the wamid and (wamid, status) keys: a delivery applied twice,
-or Meta posting the same events twice, changes nothing the second time.
+Storing is one short transaction so the endpoint answers Meta fast; applying happens afterwards, several
+deliveries per transaction (their statuses in one set-based pass: thousands arrive each second), and is
+idempotent by the wamid and (wamid, status) keys: a delivery applied twice, or Meta posting the same events
+twice, changes nothing the second time. Applying deliveries together gives the result of applying them one
+after the other, events included and in the same order; when a transaction fails, its deliveries are
+applied again one per transaction, so only the one that cannot be applied keeps an error.
 
 An inbound message is first read for what the person asks of Cobro (an opt-out, "wrong number", "yes, it is
 me": app/inbound_requests.py), and that is stored on the debtors in the same transaction, before the message
@@ -37,6 +40,7 @@ from cobro.domain.messaging import (
     WhatsAppMessage,
     next_status,
 )
+from cobro.domain.outbox import OutboxRecord
 
 ACTOR = "whatsapp"
 _STATUS_EVENTS = {
@@ -68,14 +72,25 @@ class WebhookProcessing:
     template_reviews: int = 0
     failures: tuple[DeliveryFailure, ...] = field(default=())
     debtor_flags: int = 0  # opt-outs, wrong numbers and right-party answers recorded, per debtor
+    split: int = 0  # transactions of several deliveries that failed and were applied again one by one
 
 
 @dataclass(frozen=True, slots=True)
 class _Applied:
-    messages: int
-    statuses: int
-    template_reviews: int
+    deliveries: int = 0
+    messages: int = 0
+    statuses: int = 0
+    template_reviews: int = 0
     debtor_flags: int = 0
+
+    def __add__(self, other: _Applied) -> _Applied:
+        return _Applied(
+            self.deliveries + other.deliveries,
+            self.messages + other.messages,
+            self.statuses + other.statuses,
+            self.template_reviews + other.template_reviews,
+            self.debtor_flags + other.debtor_flags,
+        )
 
 
 def store_webhook_delivery(uow_factory: UnitOfWorkFactory, raw_body: bytes, received_at: datetime) -> int:
@@ -94,34 +109,48 @@ def process_webhook_deliveries(
     limit: int = 100,
     delivery_ids: Sequence[int] | None = None,
     lease: timedelta = timedelta(minutes=5),
+    per_transaction: int = 25,
 ) -> WebhookProcessing:
-    """Claims up to `limit` stored deliveries (only `delivery_ids` when given) and applies each in its own
-    transaction; a delivery that fails keeps its error and is retried later with backoff, without holding
-    back the others."""
+    """Claims up to `limit` stored deliveries (only `delivery_ids` when given) and applies them, up to
+    `per_transaction` in one transaction; a delivery that fails keeps its error and is retried later with
+    backoff, without holding back the others."""
     now = clock.now()
     with uow_factory() as uow:
         claimed = uow.deliveries.claim(now, now + lease, limit, delivery_ids)
         uow.commit()
-    processed = messages = statuses = templates = flags = 0
     failures: list[DeliveryFailure] = []
+    readable: list[tuple[WebhookDelivery, WebhookContents]] = []
     for delivery in claimed:
         try:
-            applied = _apply_delivery(uow_factory, clock, parse, delivery)
-        except Exception as exc:  # any failure is kept on the delivery and reported; the loop goes on
-            error = _describe(exc)
-            with uow_factory() as uow:
-                uow.deliveries.record_failure(delivery.id, error, clock.now() + _backoff(delivery.attempts))
-                uow.commit()
-            failures.append(DeliveryFailure(delivery.id, delivery.attempts, error))
+            readable.append((delivery, parse(delivery.body)))
+        except Exception as exc:  # kept on the delivery and reported, like any failure to apply it
+            failures.append(_record_failure(uow_factory, clock, delivery, exc))
+    total = _Applied()
+    split = 0
+    size = max(per_transaction, 1)
+    for group in (readable[start : start + size] for start in range(0, len(readable), size)):
+        try:
+            total += _apply_deliveries(uow_factory, clock, group)
             continue
-        if applied is not None:
-            processed += 1
-            messages += applied.messages
-            statuses += applied.statuses
-            templates += applied.template_reviews
-            flags += applied.debtor_flags
+        except Exception as exc:  # nothing of the group was kept (one transaction); see which one failed
+            if len(group) == 1:
+                failures.append(_record_failure(uow_factory, clock, group[0][0], exc))
+                continue
+        split += 1
+        for item in group:  # one per transaction, so the others are applied and only the culprit waits
+            try:
+                total += _apply_deliveries(uow_factory, clock, [item])
+            except Exception as exc:  # any failure is kept on the delivery and reported; the loop goes on
+                failures.append(_record_failure(uow_factory, clock, item[0], exc))
     return WebhookProcessing(
-        len(claimed), processed, messages, statuses, templates, tuple(failures), debtor_flags=flags
+        len(claimed),
+        total.deliveries,
+        total.messages,
+        total.statuses,
+        total.template_reviews,
+        tuple(failures),
+        debtor_flags=total.debtor_flags,
+        split=split,
     )
 
 
@@ -182,42 +211,64 @@ def record_outbound_message(
     return stored
 
 
-def _apply_delivery(
-    uow_factory: UnitOfWorkFactory, clock: Clock, parse: WebhookParser, delivery: WebhookDelivery
-) -> _Applied | None:
-    """Applies one delivery and marks it processed, all in one transaction; None when another worker had
-    already finished it (then nothing of this attempt is kept)."""
-    contents = parse(delivery.body)
+def _record_failure(
+    uow_factory: UnitOfWorkFactory, clock: Clock, delivery: WebhookDelivery, exc: Exception
+) -> DeliveryFailure:
+    """Keeps the error on the delivery, claimable again after a backoff."""
+    error = _describe(exc)
+    with uow_factory() as uow:
+        uow.deliveries.record_failure(delivery.id, error, clock.now() + _backoff(delivery.attempts))
+        uow.commit()
+    return DeliveryFailure(delivery.id, delivery.attempts, error)
+
+
+def _apply_deliveries(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    group: Sequence[tuple[WebhookDelivery, WebhookContents]],
+) -> _Applied:
+    """Marks the deliveries processed and applies them, all in one transaction; a delivery another worker
+    had already finished is skipped (nothing of it is applied twice)."""
     with uow_factory() as uow:
         # Marking first takes the write lock before any read: on SQLite a transaction that read first and
         # then writes fails at once (SQLITE_BUSY_SNAPSHOT) if another one wrote in between; on PostgreSQL it
-        # makes a second worker on the same delivery wait here and then find it done.
-        if not uow.deliveries.mark_processed(delivery.id, clock.now()):
-            return None
-        applied = _apply(uow, contents, clock.now())
+        # makes a second worker on the same delivery wait here and then find it done. In id order (claims
+        # are), so two workers holding overlapping deliveries lock them in the same order.
+        at = clock.now()
+        fresh = [contents for delivery, contents in group if uow.deliveries.mark_processed(delivery.id, at)]
+        applied = _apply(uow, fresh, clock.now()) if fresh else _Applied()
         uow.commit()
     return applied
 
 
-def _apply(uow: UnitOfWork, contents: WebhookContents, now: datetime) -> _Applied:
-    # Only inbound messages are linked by phone. A status belongs to whoever sent its message: it is linked
-    # through the stored message row alone, never by its recipient's phone, which other creditors may share.
-    wa_ids = {m.wa_id for m in contents.messages if m.wa_id}
-    debtors = uow.messages.debtor_links(wa_ids) if wa_ids else {}
-    replies, flags = _apply_messages(uow, contents.messages, debtors, now)
-    new_statuses = uow.statuses.add_absent(contents.statuses, now) if contents.statuses else []
-    updates = contents.template_updates
-    reviews = uow.template_reviews.add_absent(updates, now) if updates else []
-    apply_template_reviews(uow, reviews, now)
-    uow.events.append_many(
-        [
-            *replies,
-            *_apply_statuses(uow, new_statuses, now),
-            *(_template_event(r, now) for r in reviews),
-        ]
-    )
-    reply_count = sum(1 for e in replies if e.kind is EventKind.REPLY_RECEIVED)
-    return _Applied(reply_count, len(new_statuses), len(reviews), flags)
+def _apply(uow: UnitOfWork, deliveries: Sequence[WebhookContents], now: datetime) -> _Applied:
+    """Applies deliveries as if one after the other: messages and template reviews delivery by delivery,
+    the statuses of all of them in one set-based pass, and the events in delivery order."""
+    events: list[list[AuditEvent]] = [[] for _ in deliveries]
+    replies = flags = 0
+    for found, contents in zip(events, deliveries, strict=True):
+        if not contents.messages:
+            continue
+        # Only inbound messages are linked by phone. A status belongs to whoever sent its message: it is
+        # linked through the stored message row alone, never by its recipient's phone, which other creditors
+        # may share.
+        wa_ids = {m.wa_id for m in contents.messages if m.wa_id}
+        debtors = uow.messages.debtor_links(wa_ids) if wa_ids else {}
+        reply_events, flagged = _apply_messages(uow, contents.messages, debtors, now)
+        found.extend(reply_events)
+        replies += sum(1 for e in reply_events if e.kind is EventKind.REPLY_RECEIVED)
+        flags += flagged
+    new_statuses = _apply_statuses(uow, [c.statuses for c in deliveries], now, events)
+    reviews = 0
+    for found, contents in zip(events, deliveries, strict=True):
+        if not contents.template_updates:
+            continue
+        added = uow.template_reviews.add_absent(contents.template_updates, now)
+        apply_template_reviews(uow, added, now)
+        found.extend(_template_event(r, now) for r in added)
+        reviews += len(added)
+    uow.events.append_many([event for found in events for event in found])
+    return _Applied(len(deliveries), replies, new_statuses, reviews, flags)
 
 
 def _apply_messages(
@@ -255,42 +306,100 @@ def _apply_messages(
     return events, flags
 
 
-def _apply_statuses(uow: UnitOfWork, statuses: Sequence[StatusUpdate], now: datetime) -> list[AuditEvent]:
-    if not statuses:
-        return []
-    # Per message, the causally latest of the new statuses; the database moves a message forward only.
+def _apply_statuses(
+    uow: UnitOfWork,
+    batches: Sequence[Sequence[StatusUpdate]],
+    now: datetime,
+    events: Sequence[list[AuditEvent]],
+) -> int:
+    """Stores the statuses of several deliveries not stored yet and moves their messages forward; adds the
+    events of the new ones to their delivery's `events`; returns how many were new."""
+    reported = [s for batch in batches for s in batch]
+    new = uow.statuses.add_absent(reported, now) if reported else []
+    if not new:
+        return 0
+    # A new status belongs to the first delivery that carried it, as when they are applied one by one (the
+    # statuses are stored in key order, and so are one delivery's events).
+    if len(batches) == 1:
+        by_delivery: list[list[StatusUpdate]] = [new]
+    else:
+        first: dict[tuple[str, MessageStatus], int] = {}
+        for index, batch in enumerate(batches):
+            for status in batch:
+                first.setdefault((status.wamid, status.status), index)
+        by_delivery = [[] for _ in batches]
+        for status in new:
+            by_delivery[first[(status.wamid, status.status)]].append(status)
+    # Per message, the causally latest new status; the database moves a message forward only, so one move to
+    # the latest of all ends where the moves delivery by delivery end. A wamid with no row yet gets its
+    # placeholder from the first delivery naming it, as it would one by one.
+    latest: dict[str, StatusUpdate] = {}
+    placeholders: dict[str, StatusUpdate] = {}
+    for statuses in by_delivery:
+        for wamid, status in _latest_by_wamid(statuses).items():
+            placeholders.setdefault(wamid, status)
+            current = latest.get(wamid)
+            if current is None or status.status.rank > current.status.rank:
+                latest[wamid] = status
+    uow.messages.add_absent([_status_only_record(s) for s in placeholders.values()], now)
+    uow.messages.advance(list(latest.values()))
+    # An outbox row whose outcome was unknown (or whose worker died before recording it) is settled by the
+    # status that echoes its key: the same new statuses, the same transaction (decision 0032).
+    settled = uow.outbox.reconcile(new, now)
+    links = uow.messages.links(latest)
+    for found, statuses in zip(events, by_delivery, strict=True):
+        found.extend(_status_event(s, links.get(s.wamid)) for s in statuses if s.status in _STATUS_EVENTS)
+    if settled:
+        events[0].extend(_reconciled_event(record, now) for record in settled)
+    return len(new)
+
+
+def _reconciled_event(record: OutboxRecord, now: datetime) -> AuditEvent:
+    data: dict[str, Any] = {
+        "outbox_id": record.id,
+        "idempotency_key": record.idempotency_key,
+        "state": record.state.value,
+        "wamid": record.wamid,
+    }
+    if record.reason:
+        data["reason"] = record.reason
+    return AuditEvent(
+        kind=EventKind.MESSAGE_RECONCILED,
+        occurred_at=now,
+        actor="whatsapp",
+        creditor_id=record.creditor_id,
+        account_id=record.account_id,
+        debtor_id=record.debtor_id,
+        data=data,
+    )
+
+
+def _latest_by_wamid(statuses: Sequence[StatusUpdate]) -> dict[str, StatusUpdate]:
+    """Per wamid, the causally latest of these statuses (the first of equal rank)."""
     latest: dict[str, StatusUpdate] = {}
     for status in statuses:
         current = latest.get(status.wamid)
         if current is None or next_status(current.status, status.status) is not current.status:
             latest[status.wamid] = status
-    uow.messages.add_absent([_status_only_record(s) for s in latest.values()], now)
-    uow.messages.advance(list(latest.values()))
-    links = uow.messages.links(latest)
-    events: list[AuditEvent] = []
-    for status in statuses:
-        kind = _STATUS_EVENTS.get(status.status)
-        if kind is None:
-            continue
-        link = links.get(status.wamid)
-        data: dict[str, Any] = {"wamid": status.wamid, "status": status.status.value}
-        optional = {
-            "error_code": status.error_code,
-            "error_title": status.error_title,
-            "pricing_category": status.pricing_category,
-            "biz_opaque_callback_data": status.biz_opaque_callback_data,
-        }
-        data.update({k: v for k, v in optional.items() if v is not None})
-        events.append(
-            _event(
-                kind,
-                status.timestamp,
-                link.debtor_id if link else None,
-                link.creditor_id if link else None,
-                data,
-            )
-        )
-    return events
+    return latest
+
+
+def _status_event(status: StatusUpdate, link: DebtorLink | None) -> AuditEvent:
+    data: dict[str, Any] = {"wamid": status.wamid, "status": status.status.value}
+    optional = {
+        "error_code": status.error_code,
+        "error_title": status.error_title,
+        "pricing_category": status.pricing_category,
+        "biz_opaque_callback_data": status.biz_opaque_callback_data,
+    }
+    data.update({k: v for k, v in optional.items() if v is not None})
+    return _event(
+        _STATUS_EVENTS[status.status],
+        status.timestamp,
+        link.debtor_id if link else None,
+        link.creditor_id if link else None,
+        data,
+    )
 
 
 def _inbound_record(message: InboundMessage, link: DebtorLink | None) -> WhatsAppMessage:

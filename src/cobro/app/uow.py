@@ -13,7 +13,9 @@ from cobro.app.ports import (
     EventLog,
     MessageStatusRepository,
     MessageTemplateRepository,
+    OutboxRepository,
     PlanningRepository,
+    SendContextReader,
     StrategyRepository,
     TemplateReviewRepository,
     WebhookDeliveryRepository,
@@ -35,6 +37,8 @@ class UnitOfWork(Protocol):
     planning: PlanningRepository
     strategies: StrategyRepository
     templates: MessageTemplateRepository
+    outbox: OutboxRepository
+    send_context: SendContextReader
 
     def __enter__(self) -> Self: ...
 

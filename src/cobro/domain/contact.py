@@ -111,6 +111,7 @@ class ContactRecord:
     account_id: int | None = None
     status: str | None = None  # accepted, sent, delivered, read, failed; None while only planned
     read_at: datetime | None = None
+    outbox_id: int | None = None  # the outbox row of a planned send, so a claim-time re-check skips itself
 
 
 @dataclass(frozen=True, slots=True)

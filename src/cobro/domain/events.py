@@ -21,6 +21,13 @@ class EventKind(enum.StrEnum):
     MESSAGE_DELIVERED = "message.delivered"
     MESSAGE_READ = "message.read"
     MESSAGE_FAILED = "message.failed"
+    # The send pipeline's own outcomes (app/send_outbox.py): never sent, or not known to have been.
+    MESSAGE_NOT_SENT = "message.not_sent"  # refused for good, or retries ran out: the reason and code
+    MESSAGE_CANCELLED = "message.cancelled"  # the gate or the ledger at claim time stopped it
+    MESSAGE_DEFERRED = "message.deferred"  # the gate at claim time moved it later the same day
+    MESSAGE_UNKNOWN = "message.unknown"  # the request may have reached WhatsApp; waiting for a status
+    MESSAGE_NEEDS_REVIEW = "message.needs_review"  # still unknown past the deadline: a person decides
+    MESSAGE_RECONCILED = "message.reconciled"  # an unknown outcome settled by a status webhook
     REPLY_RECEIVED = "reply.received"
     DECISION_MADE = "decision.made"
     PAYMENT_RECEIVED = "payment.received"

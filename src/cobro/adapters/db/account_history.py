@@ -1,7 +1,7 @@
 """Reads an account for `cobro explain`: the account and its state, its decisions, messages and events.
 
-Read-only, a handful of indexed queries per account (contact_decisions by account, whatsapp_messages by
-debtor, audit_events by account and by debtor); an operator tool, not a hot path.
+Read-only, a handful of indexed queries per account (contact_decisions by account with their outbox rows,
+whatsapp_messages by debtor, audit_events by account and by debtor); an operator tool, not a hot path.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from cobro.adapters.db.tables import (
     creditors,
     debtors,
     invoices,
+    outbox,
     whatsapp_messages,
     whatsapp_statuses,
 )
@@ -101,9 +102,19 @@ class SqlAccountHistory:
         return found
 
     def decisions(self, account_id: int) -> list[ContactDecisionRecord]:
-        """The planner's decisions about the account, oldest first."""
-        cd = contact_decisions.c
-        query = select(contact_decisions).where(cd.account_id == account_id).order_by(cd.decided_at, cd.id)
+        """The planner's decisions about the account, oldest first; a send with where its outbox row stands."""
+        cd, o = contact_decisions.c, outbox.c
+        query = (
+            select(
+                contact_decisions,
+                o.state.label("send_state"),
+                o.wamid.label("send_wamid"),
+                o.reason.label("send_reason"),
+            )
+            .select_from(contact_decisions.outerjoin(outbox, o.decision_id == cd.id))
+            .where(cd.account_id == account_id)
+            .order_by(cd.decided_at, cd.id)
+        )
         return [
             ContactDecisionRecord(
                 id=row["id"],
@@ -119,8 +130,9 @@ class SqlAccountHistory:
                 reason=row["reason"],
                 jurisdiction=row["jurisdiction"],
                 rules_version=row["rules_version"],
-                state=row["state"],
-                wamid=row["wamid"],
+                state=row["send_state"],
+                wamid=row["send_wamid"],
+                send_reason=row["send_reason"],
             )
             for row in self._connection.execute(query).mappings()
         ]

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cobro.adapters.db import bulk_postgres
 from cobro.adapters.db.tables import (
     debtors,
     webhook_deliveries,
@@ -153,10 +154,8 @@ class SqlWhatsAppMessages:
         unique = {m.wamid: m for m in messages}
         # Most statuses are for messages already stored: one indexed read skips building and conflicting
         # on their placeholder rows.
-        for chunk in _chunks(sorted(unique)):
-            query = select(whatsapp_messages.c.wamid).where(whatsapp_messages.c.wamid.in_(chunk))
-            for (wamid,) in self._connection.execute(query):
-                del unique[wamid]
+        for wamid, *_ in self._stored(unique):
+            del unique[wamid]
         rows = [_message_row(m, at) for m in sorted(unique.values(), key=_wamid)]
         return {key[0] for key in _insert_absent(self._connection, whatsapp_messages, rows, ["wamid"])}
 
@@ -192,6 +191,20 @@ class SqlWhatsAppMessages:
         # (already recorded). rowcount cannot tell: with RETURNING, drivers report it differently.
         return result.first() is not None
 
+    def record_outbound_many(self, messages: Sequence[WhatsAppMessage], at: datetime) -> set[str]:
+        """record_outbound for many messages in one statement: inserts each, or fills in the placeholder its
+        earlier statuses created (keeping their status); returns the wamids newly recorded.
+
+        Rows go in wamid order (concurrent status batches lock the same rows in the same order), one per wamid
+        (the last given wins): PostgreSQL refuses an upsert that touches a row twice.
+        """
+        unique = {m.wamid: m for m in messages}
+        if not unique:
+            return set()
+        rows = [_message_row(unique[wamid], at) for wamid in sorted(unique)]
+        statement = _record_outbound_statement(self._connection.dialect.name)
+        return {row[0] for row in self._connection.execute(statement, rows)}
+
     def link_debtor(self, wamid: str, link: DebtorLink) -> None:
         """Ties a stored message that names no debtor yet to this debtor, unless it names another creditor."""
         m = whatsapp_messages.c
@@ -213,19 +226,27 @@ class SqlWhatsAppMessages:
 
     def links(self, wamids: Collection[str]) -> dict[str, DebtorLink]:
         """The creditor (and debtor, when known) of each stored message that has one, by wamid."""
-        m = whatsapp_messages.c
-        found: dict[str, DebtorLink] = {}
-        for chunk in _chunks(sorted(set(wamids))):
-            query = select(m.wamid, m.debtor_id, m.creditor_id).where(
-                m.wamid.in_(chunk), m.creditor_id.is_not(None)
-            )
-            for wamid, debtor_id, creditor_id in self._connection.execute(query):
-                found[wamid] = DebtorLink(debtor_id=debtor_id, creditor_id=creditor_id)
-        return found
+        return {
+            wamid: DebtorLink(debtor_id=debtor_id, creditor_id=creditor_id)
+            for wamid, debtor_id, creditor_id in self._stored(wamids, linked=True)
+        }
 
     def advance(self, updates: Sequence[StatusUpdate]) -> None:
-        """Moves each outbound message forward to its update's status; one statement, many parameter sets."""
+        """Moves each outbound message forward to its update's status, all in one set-based statement."""
         if not updates:
+            return
+        if self._connection.dialect.name == "postgresql":
+            # One row per message, as a joined UPDATE would apply any one of several: callers pass one (the
+            # causal latest); given more, the highest rank wins, the first of equal rank.
+            best: dict[str, StatusUpdate] = {}
+            for u in updates:
+                if u.wamid not in best or u.status.rank > best[u.wamid].status.rank:
+                    best[u.wamid] = u
+            rows = [
+                (u.wamid, u.status.rank, u.status.value, u.timestamp, u.error_code, _error_title(u))
+                for u in sorted(best.values(), key=_wamid)
+            ]
+            bulk_postgres.advance_messages(self._connection, rows, _PG_STORED_RANK)
             return
         m = whatsapp_messages.c
         statement = (
@@ -249,11 +270,28 @@ class SqlWhatsAppMessages:
                 "s": u.status.value,
                 "at": u.timestamp,
                 "code": u.error_code,
-                "title": u.error_title[:200] if u.error_title else None,
+                "title": _error_title(u),
             }
             for u in sorted(updates, key=_wamid)
         ]
         self._connection.execute(statement, params)
+
+    def _stored(self, wamids: Collection[str], linked: bool = False) -> list[tuple[Any, ...]]:
+        """(wamid, debtor_id, creditor_id) of the stored messages among `wamids` (with `linked`, only those
+        with a creditor)."""
+        if not wamids:
+            return []
+        if self._connection.dialect.name == "postgresql":
+            text = _PG_STORED_LINKED if linked else _PG_STORED
+            return bulk_postgres.select_by_wamids(self._connection, text, wamids)
+        m = whatsapp_messages.c
+        found: list[tuple[Any, ...]] = []
+        for chunk in _chunks(sorted(set(wamids))):
+            query = select(m.wamid, m.debtor_id, m.creditor_id).where(m.wamid.in_(chunk))
+            if linked:
+                query = query.where(m.creditor_id.is_not(None))
+            found.extend(tuple(row) for row in self._connection.execute(query))
+        return found
 
     def debtor_links(self, wa_ids: Collection[str]) -> dict[str, DebtorLink]:
         """For each wa_id whose phone belongs to exactly one debtor (of any creditor), that debtor."""
@@ -294,8 +332,43 @@ def message_from_row(row: Any) -> WhatsAppMessage:
     )
 
 
+@cache
+def _record_outbound_statement(dialect_name: str) -> Any:
+    """The upsert of SqlWhatsAppMessages.record_outbound_many, for executemany: the fill-in rules of
+    record_outbound, written against `excluded` so one cached statement serves every batch."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(whatsapp_messages)
+    new = statement.excluded
+    m = whatsapp_messages.c
+    fill = {
+        name: new[name] for name in ("phone_number_id", "type", "content", "context_wamid", "occurred_at")
+    }
+    keep_if_absent = ("wa_id", "user_id", "parent_user_id", "biz_opaque_callback_data")
+    fill.update({name: func.coalesce(new[name], m[name]) for name in keep_if_absent})
+    sent_names_creditor = new.creditor_id.is_not(None)
+    fill["creditor_id"] = case((sent_names_creditor, new.creditor_id), else_=m.creditor_id)
+    fill["debtor_id"] = case((sent_names_creditor, new.debtor_id), else_=m.debtor_id)
+    return statement.on_conflict_do_update(
+        index_elements=["wamid"],
+        set_=fill,
+        where=and_(m.direction == Direction.OUTBOUND.value, m.type == STATUS_ONLY_TYPE),
+    ).returning(m.wamid)
+
+
 def _wamid(item: WhatsAppMessage | StatusUpdate) -> str:
     return item.wamid
+
+
+def _error_title(status: StatusUpdate) -> str | None:
+    return status.error_title[:200] if status.error_title else None
+
+
+# PostgreSQL takes the wamids as one array parameter: a statement text that does not grow with the batch.
+_PG_STORED = "SELECT wamid, debtor_id, creditor_id FROM whatsapp_messages WHERE wamid = ANY(%s)"
+_PG_STORED_LINKED = _PG_STORED + " AND creditor_id IS NOT NULL"
+_PG_STORED_RANK = (
+    "CASE m.status " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in MessageStatus) + " ELSE -1 END"
+)
 
 
 def _message_row(message: WhatsAppMessage, at: datetime) -> dict[str, Any]:
@@ -333,6 +406,8 @@ class SqlMessageStatuses:
         ordered = [unique[key] for key in sorted(unique)]
         if not ordered:
             return []
+        if self._connection.dialect.name == "postgresql":
+            return self._copy_absent(ordered, received_at)
         rows = [
             {
                 "wamid": s.wamid,
@@ -342,7 +417,7 @@ class SqlMessageStatuses:
                 "recipient_user_id": s.recipient_user_id,
                 "biz_opaque_callback_data": s.biz_opaque_callback_data,
                 "error_code": s.error_code,
-                "error_title": s.error_title[:200] if s.error_title else None,
+                "error_title": _error_title(s),
                 "error_details": s.error_details,
                 "pricing": s.pricing(),
                 "received_at": received_at,
@@ -350,6 +425,24 @@ class SqlMessageStatuses:
             for s in ordered
         ]
         inserted = set(_insert_absent(self._connection, whatsapp_statuses, rows, ["wamid", "status"]))
+        return [s for s in ordered if (s.wamid, s.status.value) in inserted]
+
+    def _copy_absent(self, ordered: list[StatusUpdate], received_at: datetime) -> list[StatusUpdate]:
+        """add_absent on PostgreSQL: the rows by COPY (bulk_postgres.insert_absent)."""
+        received_at = bulk_postgres.utc(received_at)
+        rows = (
+            (
+                s.wamid, s.status.value, s.timestamp, s.recipient_id, s.recipient_user_id,
+                s.biz_opaque_callback_data, s.error_code, _error_title(s), s.error_details,
+                bulk_postgres.json_text(s.pricing()), received_at,
+            )
+            for s in ordered
+        )  # fmt: skip
+        inserted = set(
+            bulk_postgres.insert_absent(
+                self._connection, "whatsapp_statuses", _STATUS_COLUMNS, rows, ("wamid", "status")
+            )
+        )
         return [s for s in ordered if (s.wamid, s.status.value) in inserted]
 
     def for_wamid(self, wamid: str) -> list[StatusUpdate]:
@@ -373,6 +466,12 @@ class SqlMessageStatuses:
             )
             for row in self._connection.execute(query).mappings()
         ]
+
+
+_STATUS_COLUMNS = (
+    "wamid", "status", "occurred_at", "recipient_id", "recipient_user_id", "biz_opaque_callback_data",
+    "error_code", "error_title", "error_details", "pricing", "received_at",
+)  # fmt: skip
 
 
 class SqlTemplateReviews:

@@ -1,5 +1,5 @@
 """What the planner reads and writes: debtors in id order with their accounts and recent contacts, and the
-contact decisions it makes.
+contact decisions it makes, each send with its outbox row (in the same transaction).
 
 Reads are batched per page of debtors (a few queries per page, whatever its size), so planning a million
 accounts streams through the database in constant memory.
@@ -8,17 +8,25 @@ accounts streams through the database in constant memory.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, DateTime, Table, and_, func, or_, select, type_coerce
+from sqlalchemy import Connection, DateTime, Table, and_, bindparam, func, literal, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
-from cobro.adapters.db.tables import accounts, contact_decisions, debtors, invoices, whatsapp_messages
+from cobro.adapters.db.tables import (
+    accounts,
+    contact_decisions,
+    creditors,
+    debtors,
+    invoices,
+    outbox,
+    whatsapp_messages,
+)
 from cobro.adapters.db.types import UTCDateTime
 from cobro.app.ports import PlanningCase, StoredDecision
 from cobro.domain.accounts import Consent, ConsentMethod, OptOut
@@ -32,10 +40,16 @@ from cobro.domain.contact import (
     PlanStatus,
 )
 from cobro.domain.money import Money
+from cobro.domain.outbox import WITHDRAWN_STATES, OutboxState
 from cobro.i18n.currencies import find_currency
 
-# Send-pipeline states of a planned send that never reached the debtor: it no longer counts as contact.
-WITHDRAWN_STATES = ("cancelled", "withdrawn")
+# Outbox states of a planned send that no longer counts as contact; and of one that never reached the debtor.
+# (Plain strings: psycopg would bind an Enum member by its name.)
+_WITHDRAWN = tuple(sorted(state.value for state in WITHDRAWN_STATES))
+_NEVER_REACHED = tuple(sorted({*_WITHDRAWN, OutboxState.FAILED.value}))
+
+# Restricts a debtor_id column to the debtors being read (an id range for a page, a list for a claim).
+_DebtorFilter = Callable[[Any], Any]
 
 _DEBTOR_COLUMNS = (
     "id", "creditor_id", "phone", "country", "language", "time_zone", "time_zone_candidates", "region",
@@ -95,28 +109,50 @@ class SqlPlanning:
         if not debtor_rows:
             return [], None
         first, last = debtor_rows[0].id, debtor_rows[-1].id
+
+        # The page is a contiguous id range: range conditions use the debtor_id indexes best.
+        def in_page(column: Any) -> Any:
+            return and_(column >= first, column <= last)
+
+        cases = self._cases(debtor_rows, in_page, since)
+        return [case for case in cases if case.accounts], last
+
+    def cases_of(self, debtor_ids: Collection[int], since: datetime) -> list[PlanningCase]:
+        """These debtors (those that exist), by id, with their accounts (none is possible) and contact history
+        since `since`, read as `cases` reads a page."""
+        ids = sorted(set(debtor_ids))
+        if not ids:
+            return []
+        d = debtors
+        query = select(*self._columns(d, _DEBTOR_COLUMNS)).where(d.c.id.in_(ids)).order_by(d.c.id)
+        debtor_rows = self._connection.execute(query).all()
+
+        def listed(column: Any) -> Any:
+            return column.in_(ids)
+
+        return self._cases(debtor_rows, listed, since)
+
+    def _cases(
+        self, debtor_rows: Sequence[Any], within: _DebtorFilter, since: datetime
+    ) -> list[PlanningCase]:
+        """A case per debtor row; `within(column)` restricts a debtor_id column to these debtors."""
         a = accounts
-        account_query = select(*self._columns(a, _ACCOUNT_COLUMNS)).where(
-            a.c.debtor_id >= first, a.c.debtor_id <= last
-        )
+        account_query = select(*self._columns(a, _ACCOUNT_COLUMNS)).where(within(a.c.debtor_id))
         account_rows = self._connection.execute(account_query.order_by(a.c.debtor_id, a.c.id)).all()
-        invoice_rows = self._invoices(first, last)
-        histories = self._histories(first, last, since)
+        invoice_rows = self._invoices(within)
+        histories = self._histories(within, since)
         by_debtor: dict[int, list[Any]] = defaultdict(list)
         for row in account_rows:
             by_debtor[row[2]].append(row)  # debtor_id
         cases: list[PlanningCase] = []
         for row in debtor_rows:
-            debtor_id, debtor_creditor = row[0], row[1]
-            if creditor_id is not None and debtor_creditor != creditor_id:
-                continue
+            debtor_id = row[0]
             account_list = [_account(a, invoice_rows.get(a[0], ())) for a in by_debtor.get(debtor_id, ())]
-            if account_list:
-                history = histories.get(debtor_id, _NO_HISTORY)
-                cases.append(PlanningCase(debtor_creditor, _debtor(row), tuple(account_list), history))
-        return cases, last
+            history = histories.get(debtor_id, _NO_HISTORY)
+            cases.append(PlanningCase(row[1], _debtor(row), tuple(account_list), history))
+        return cases
 
-    def _invoices(self, first: int, last: int) -> dict[int, list[tuple[Any, ...]]]:
+    def _invoices(self, within: _DebtorFilter) -> dict[int, list[tuple[Any, ...]]]:
         i = invoices
         query = (
             select(
@@ -131,51 +167,64 @@ class SqlPlanning:
                 i.c.settled_at,
             )
             .join(accounts, accounts.c.id == i.c.account_id)
-            .where(and_(accounts.c.debtor_id >= first, accounts.c.debtor_id <= last))
+            .where(within(accounts.c.debtor_id))
         )
         grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for row in self._connection.execute(query).all():
             grouped[row[0]].append(tuple(row))
         return grouped
 
-    def _histories(self, first: int, last: int, since: datetime) -> dict[int, ContactHistory]:
+    def _histories(self, within: _DebtorFilter, since: datetime) -> dict[int, ContactHistory]:
         c = contact_decisions
+        o = outbox
         m = whatsapp_messages
         records: dict[int, list[ContactRecord]] = defaultdict(list)
+        # A planned send stands where its outbox row stands: its message's status once sent, "failed" when
+        # the pipeline gave up on it, and not at all when withdrawn (it never reached the debtor).
+        # The row has its decision's debtor and was created when it was decided (so after `since`): saying
+        # so lets the database read the page's rows by ix_outbox_debtor_created instead of the whole outbox.
+        sent_as = and_(o.c.decision_id == c.c.id, within(o.c.debtor_id), o.c.created_at >= since)
         planned = (
             select(
-                c.c.debtor_id, c.c.decided_at, c.c.kind, c.c.stage, c.c.account_id, m.c.status, m.c.status_at
+                c.c.debtor_id,
+                c.c.decided_at,
+                c.c.kind,
+                c.c.stage,
+                c.c.account_id,
+                o.c.id.label("outbox_id"),
+                o.c.state,
+                m.c.status,
+                m.c.status_at,
             )
-            .outerjoin(m, m.c.wamid == c.c.wamid)
+            .select_from(c.outerjoin(o, sent_as).outerjoin(m, m.c.wamid == o.c.wamid))
             .where(
-                c.c.debtor_id >= first,
-                c.c.debtor_id <= last,
+                within(c.c.debtor_id),
                 c.c.action == Action.SEND.value,
                 c.c.decided_at >= since,
-                # A planned send the pipeline withdrew never reached the debtor (issue 6 sets these states).
-                or_(c.c.state.is_(None), c.c.state.not_in(WITHDRAWN_STATES)),
+                or_(o.c.state.is_(None), o.c.state.not_in(_WITHDRAWN)),
             )
         )
         for row in self._connection.execute(planned).all():
+            status = row.status or (OutboxState.FAILED.value if row.state == OutboxState.FAILED else None)
             records[row.debtor_id].append(
                 ContactRecord(
                     at=row.decided_at,
                     kind=MessageKind(row.kind),
                     stage=row.stage,
                     account_id=row.account_id,
-                    status=row.status,
-                    read_at=row.status_at if row.status == "read" else None,
+                    status=status,
+                    read_at=row.status_at if status == "read" else None,
+                    outbox_id=row.outbox_id,
                 )
             )
         # Templates sent outside the planner (the demo's first message, an agent's template) count too;
         # free-form replies inside the service window do not (the gate does not cap them either).
         unplanned = select(m.c.debtor_id, m.c.occurred_at, m.c.status, m.c.status_at).where(
-            m.c.debtor_id >= first,
-            m.c.debtor_id <= last,
+            within(m.c.debtor_id),
             m.c.direction == "out",
             m.c.type == "template",
             m.c.occurred_at >= since,
-            ~select(c.c.id).where(c.c.wamid == m.c.wamid).exists(),
+            ~select(o.c.id).where(o.c.wamid == m.c.wamid).exists(),
         )
         for row in self._connection.execute(unplanned).all():
             records[row.debtor_id].append(
@@ -187,15 +236,16 @@ class SqlPlanning:
                 )
             )
         # An unanswered right-party check is remembered whatever its age: the planner waits for the answer
-        # instead of asking again once the check leaves the history window.
+        # instead of asking again once the check leaves the history window. One that never reached the
+        # debtor (withdrawn or failed) asks nothing.
         asked = (
             select(c.c.debtor_id, func.max(c.c.decided_at).label("asked_at"))
             .where(
-                c.c.debtor_id >= first,
-                c.c.debtor_id <= last,
+                within(c.c.debtor_id),
                 c.c.action == Action.SEND.value,
                 c.c.kind == MessageKind.RIGHT_PARTY_CHECK.value,
                 c.c.decided_at < since,
+                ~select(o.c.id).where(o.c.decision_id == c.c.id, o.c.state.in_(_NEVER_REACHED)).exists(),
             )
             .group_by(c.c.debtor_id)
         )
@@ -205,7 +255,7 @@ class SqlPlanning:
             )
         inbound = (
             select(m.c.debtor_id, func.max(m.c.occurred_at).label("last_in"))
-            .where(m.c.debtor_id >= first, m.c.debtor_id <= last, m.c.direction == "in")
+            .where(within(m.c.debtor_id), m.c.direction == "in")
             .group_by(m.c.debtor_id)
         )
         last_inbound = {row.debtor_id: row.last_in for row in self._connection.execute(inbound).all()}
@@ -223,19 +273,28 @@ class SqlPlanning:
         return histories
 
     def add_decisions(self, decisions: Sequence[StoredDecision]) -> int:
-        """Stores the decisions whose idempotency key is not taken; returns how many it stored.
+        """Stores the decisions whose idempotency key is not taken, and an outbox row (`planned`, keyed like
+        its decision) for each stored send, in this transaction; returns how many decisions it stored.
 
         On PostgreSQL the page is copied (`COPY`) into a session-local staging table and moved with one
-        `INSERT ... SELECT ... ON CONFLICT DO NOTHING`: about 2.4 times faster than one JSON parameter
-        through `json_to_recordset`, and far faster than a long multi-row VALUES list, which psycopg
-        re-parses for every page (bench/plan.py). SQLite takes the rows as executemany parameters.
+        statement: `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING` into contact_decisions, whose
+        returned sends feed the outbox `INSERT ... SELECT` in the same statement. COPY is about 2.4 times
+        faster than one JSON parameter through `json_to_recordset`, and far faster than a long multi-row
+        VALUES list, which psycopg re-parses for every page (bench/plan.py). SQLite takes the decisions as
+        executemany parameters, then one `INSERT ... SELECT` writes the outbox rows of the sends it stored.
         """
         if not decisions:
             return 0
         if self._postgresql:
             return self._copy_decisions(decisions)
-        statement = _insert_statement(self._connection.dialect.name)
-        return len(self._connection.execute(statement, [_decision_row(d) for d in decisions]).all())
+        dialect_name = self._connection.dialect.name
+        stored = self._connection.execute(
+            _insert_statement(dialect_name), [_decision_row(d) for d in decisions]
+        ).all()
+        sends = [row.id for row in stored if row.action == Action.SEND.value]
+        if sends:
+            self._connection.execute(_sqlite_outbox_statement(), {"ids": _json.encode(sends).decode()})
+        return len(stored)
 
     def _copy_decisions(self, decisions: Sequence[StoredDecision]) -> int:
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -245,7 +304,8 @@ class SqlPlanning:
                 for decision in decisions:
                     copy.write_row(_decision_values(decision))
             cursor.execute(_PG_MOVE)
-            stored = int(cursor.rowcount)
+            row = cursor.fetchone()
+            stored = int(row[0]) if row else 0
             cursor.execute("TRUNCATE contact_decisions_stage")
         finally:
             cursor.close()
@@ -255,7 +315,13 @@ class SqlPlanning:
 _COLUMNS = (
     "idempotency_key", "creditor_id", "account_id", "debtor_id", "decided_at", "local_date", "action", "kind",
     "stage", "segments", "template", "language", "not_before", "rules", "reason", "jurisdiction",
-    "rules_version", "inputs", "state",
+    "rules_version", "inputs",
+)  # fmt: skip
+# An outbox row per stored send: keyed like its decision, due when the decision allows (not_before) or at
+# once, sent from the creditor's own number (NULL: the configured default).
+_OUTBOX_COLUMNS = (
+    "idempotency_key", "decision_id", "creditor_id", "debtor_id", "account_id", "phone_number_id", "kind",
+    "stage", "template", "language", "state", "due_at", "attempts", "created_at", "updated_at",
 )  # fmt: skip
 _PG_STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS contact_decisions_stage AS "
@@ -263,8 +329,17 @@ _PG_STAGE = (
 )
 _PG_COPY = f"COPY contact_decisions_stage ({', '.join(_COLUMNS)}) FROM STDIN"
 _PG_MOVE = (
-    f"INSERT INTO contact_decisions ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
-    "FROM contact_decisions_stage ON CONFLICT (idempotency_key) DO NOTHING"
+    f"WITH stored AS (INSERT INTO contact_decisions ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
+    "FROM contact_decisions_stage ON CONFLICT (idempotency_key) DO NOTHING "
+    "RETURNING id, idempotency_key, creditor_id, debtor_id, account_id, action, kind, stage, template, "
+    "language, not_before, decided_at), "
+    f"queued AS (INSERT INTO outbox ({', '.join(_OUTBOX_COLUMNS)}) "
+    "SELECT s.idempotency_key, s.id, s.creditor_id, s.debtor_id, s.account_id, c.whatsapp_phone_number_id, "
+    f"s.kind, s.stage, s.template, s.language, '{OutboxState.PLANNED.value}', "
+    "COALESCE(s.not_before, s.decided_at), 0, s.decided_at, s.decided_at "
+    f"FROM stored s JOIN creditors c ON c.id = s.creditor_id WHERE s.action = '{Action.SEND.value}' "
+    "ORDER BY s.idempotency_key ON CONFLICT (idempotency_key) DO NOTHING) "
+    "SELECT count(*) FROM stored"
 )
 _json = msgspec.json.Encoder()
 
@@ -278,7 +353,6 @@ def _decision_values(decision: StoredDecision) -> tuple[Any, ...]:
         p.local_date, p.action.value, p.kind.value, p.stage, _json.encode(list(p.segments)).decode(),
         p.template, p.language, p.not_before, _json.encode(list(p.rules)).decode(), p.reason,
         p.jurisdiction or "", p.rules_version or "", _json.encode(inputs).decode(),
-        "planned" if p.action is Action.SEND else None,
     )  # fmt: skip
 
 
@@ -287,7 +361,43 @@ def _insert_statement(dialect_name: str) -> Any:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = contact_decisions
     return (
-        dialect.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id, table.c.action)
+    )
+
+
+@cache
+def _sqlite_outbox_statement() -> Any:
+    """The outbox rows of the sends whose decision ids are in the JSON array `ids` (SQLite)."""
+    c, cr = contact_decisions.c, creditors.c
+    stored_ids = select(func.json_each(bindparam("ids")).table_valued("value").c.value).scalar_subquery()
+    rows = (
+        select(
+            c.idempotency_key,
+            c.id,
+            c.creditor_id,
+            c.debtor_id,
+            c.account_id,
+            cr.whatsapp_phone_number_id,
+            c.kind,
+            c.stage,
+            c.template,
+            c.language,
+            literal(OutboxState.PLANNED.value),
+            func.coalesce(c.not_before, c.decided_at),
+            literal(0),
+            c.decided_at,
+            c.decided_at,
+        )
+        .join(creditors, cr.id == c.creditor_id)
+        .where(c.id.in_(stored_ids))
+        .order_by(c.idempotency_key)
+    )
+    return (
+        sqlite.insert(outbox)
+        .from_select(list(_OUTBOX_COLUMNS), rows)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
 
 
@@ -312,7 +422,6 @@ def _decision_row(decision: StoredDecision) -> dict[str, Any]:
         "jurisdiction": p.jurisdiction or "",
         "rules_version": p.rules_version or "",
         "inputs": {**p.inputs, "strategy_rules": list(p.strategy_rules)} if p.strategy_rules else p.inputs,
-        "state": "planned" if p.action is Action.SEND else None,
     }
 
 

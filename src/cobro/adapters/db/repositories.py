@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from cobro.adapters.db import bulk_postgres
 from cobro.adapters.db.tables import audit_events, creditors
 from cobro.domain.accounts import Creditor
 from cobro.domain.clock import Clock
@@ -79,9 +80,19 @@ class SqlEventLog:
         self._connection.execute(insert(audit_events).values(**_event_values(event)))
 
     def append_many(self, events: Sequence[AuditEvent]) -> None:
-        """Appends several events in one statement (executemany), in order."""
-        if events:
-            self._connection.execute(insert(audit_events), [_event_values(e) for e in events])
+        """Appends several events in one statement (executemany; COPY on PostgreSQL), in order."""
+        if not events:
+            return
+        if self._connection.dialect.name == "postgresql":
+            # A webhook batch appends thousands at once: COPY is several times faster (bulk_postgres).
+            rows = (
+                (bulk_postgres.utc(e.occurred_at), e.kind.value, e.actor, e.creditor_id, e.account_id,
+                 e.debtor_id, bulk_postgres.json_text(e.data))
+                for e in events
+            )  # fmt: skip
+            bulk_postgres.copy_rows(self._connection, "audit_events", _EVENT_COLUMNS, rows)
+            return
+        self._connection.execute(insert(audit_events), [_event_values(e) for e in events])
 
     def recent(self, kind: EventKind | None = None, limit: int = 100) -> list[AuditEvent]:
         """The newest events first, optionally of one kind."""
@@ -103,6 +114,9 @@ def event_from_row(row: Any) -> AuditEvent:
         debtor_id=row["debtor_id"],
         data=row["data"] or {},
     )
+
+
+_EVENT_COLUMNS = ("occurred_at", "kind", "actor", "creditor_id", "account_id", "debtor_id", "data")
 
 
 def _event_values(event: AuditEvent) -> dict[str, Any]:

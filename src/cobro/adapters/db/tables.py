@@ -316,8 +316,6 @@ contact_decisions = Table(
     Column("jurisdiction", String(16), nullable=False),
     Column("rules_version", String(64), nullable=False),
     Column("inputs", JSON, nullable=False),
-    Column("state", String(16)),  # for sends: planned, then the send pipeline's states
-    Column("wamid", String(128)),
     ForeignKeyConstraint(
         ["account_id", "creditor_id"],
         ["accounts.id", "accounts.creditor_id"],
@@ -325,4 +323,50 @@ contact_decisions = Table(
     ),
     Index("ix_contact_decisions_debtor_decided", "debtor_id", "decided_at"),
     Index("ix_contact_decisions_account_decided", "account_id", "decided_at"),
+)
+
+
+# The outbox (domain/outbox.py, decision 0032): one row per message Cobro means to send, written in the same
+# transaction as the decision that made it; its state, not the broker, says whether the message went out.
+_OPEN_OUTBOX = "state IN ('planned', 'queued', 'sending', 'unknown')"
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("decision_id", BigInteger, ForeignKey("contact_decisions.id"), index=True),
+    Column("creditor_id", Integer, nullable=False),
+    Column("debtor_id", Integer, nullable=False),
+    Column("account_id", Integer),
+    Column("phone_number_id", String(64)),  # the sending number; NULL: the configured default
+    Column("kind", String(32), nullable=False),
+    Column("stage", String(64)),
+    Column("template", String(512)),
+    Column("language", String(16)),
+    Column("state", String(16), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime),
+    Column("claimed_by", String(64)),
+    Column("claimed_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("wamid", String(128), unique=True),
+    Column("error_code", Integer),
+    Column("reason", Text),
+    Column("payload", JSON),
+    ForeignKeyConstraint(
+        ["debtor_id", "creditor_id"], ["debtors.id", "debtors.creditor_id"], name="fk_outbox_debtor_creditor"
+    ),
+    # Only open rows are indexed by state: millions of sent rows never bloat the dispatcher's index.
+    Index(
+        "ix_outbox_open_state_due",
+        "state",
+        "due_at",
+        postgresql_where=text(_OPEN_OUTBOX),
+        sqlite_where=text(_OPEN_OUTBOX),
+    ),
+    Index("ix_outbox_debtor_created", "debtor_id", "created_at"),
 )

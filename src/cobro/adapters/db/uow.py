@@ -16,6 +16,7 @@ from cobro.adapters.db.messaging import (
     SqlWebhookDeliveries,
     SqlWhatsAppMessages,
 )
+from cobro.adapters.db.outbox import SqlOutbox, SqlSendContext
 from cobro.adapters.db.planning import SqlPlanning
 from cobro.adapters.db.repositories import SqlCreditorRepository, SqlEventLog
 from cobro.adapters.db.strategies import SqlStrategyRepository
@@ -45,6 +46,8 @@ class SqlUnitOfWork:
         self.planning = SqlPlanning(self._connection)
         self.strategies = SqlStrategyRepository(self._connection, self._clock)
         self.templates = SqlMessageTemplates(self._connection)
+        self.outbox = SqlOutbox(self._connection)
+        self.send_context = SqlSendContext(self._connection)
         return self
 
     def __exit__(

@@ -20,6 +20,7 @@ from cobro.entrypoints.cli import (
     strategies,
     templates,
     whatsapp,
+    worker,
 )
 from cobro.entrypoints.cli.context import state
 
@@ -41,6 +42,9 @@ app.command("serve")(server.serve)
 app.command("sandbox")(sandbox.run)
 app.command("plan")(plan.run)
 app.command("explain")(explain.run)
+app.command("worker")(worker.worker)
+app.command("send")(worker.send)
+app.add_typer(worker.outbox_app, name="outbox")
 
 
 @app.callback()

@@ -20,5 +20,14 @@ def serve(
     c = container()
     host = host or c.settings.host
     port = port or c.settings.port
-    out.print(f"Cobro is running at http://{host}:{port}/  (database: {c.engine.url.get_backend_name()})")
-    uvicorn.run(create_app(c), host=host, port=port, log_level="warning")
+    send_worker = None
+    if not c.settings.queue_url and c.settings.send_in_server:
+        from cobro.entrypoints.worker import SendWorker
+
+        # Laptop mode: no broker, so the server sends the outbox itself (Dramatiq's in-memory broker).
+        send_worker = SendWorker(c, concurrency=4)
+    sending = "sends in this process" if send_worker else "sending left to workers"
+    out.print(
+        f"Cobro is running at http://{host}:{port}/  (database: {c.engine.url.get_backend_name()}; {sending})"
+    )
+    uvicorn.run(create_app(c, send_worker=send_worker), host=host, port=port, log_level="warning")

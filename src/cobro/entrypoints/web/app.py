@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio
 from litestar import Litestar, MediaType, get
 from litestar.datastructures import State
 from litestar.response import Response
 
 from cobro import __version__
 from cobro.adapters.db import migrate
+from cobro.adapters.metrics import CONTENT_TYPE, SendMetrics
 from cobro.bootstrap import Container
 from cobro.entrypoints.web.scheduler import plan_periodically
 from cobro.entrypoints.web.webhooks import (
@@ -20,6 +22,7 @@ from cobro.entrypoints.web.webhooks import (
     receive_whatsapp_webhook,
     verify_whatsapp_webhook,
 )
+from cobro.entrypoints.worker import SendWorker
 
 
 @get("/healthz", media_type=MediaType.JSON, sync_to_thread=False)
@@ -57,8 +60,20 @@ def home() -> str:
     )
 
 
-def create_app(container: Container) -> Litestar:
-    """The web application for one process."""
+@get("/metrics", sync_to_thread=True)
+def metrics(state: State) -> Response[bytes]:
+    """Prometheus text format: the outbox by state, and this process's send counters when it sends."""
+    container: Container = state.container
+    send_worker = state.send_worker
+    registry = send_worker.metrics if send_worker is not None else SendMetrics()
+    with container.uow_factory() as uow:
+        counts = uow.outbox.counts()
+    registry.set_outbox_counts({s.value: n for s, n in counts.items()})
+    return Response(registry.render(), media_type=CONTENT_TYPE)
+
+
+def create_app(container: Container, send_worker: SendWorker | None = None) -> Litestar:
+    """The web application for one process; `send_worker` sends the outbox in it (laptop mode)."""
     processor = WebhookProcessor(container.uow_factory, container.clock)
     background: set[asyncio.Task[None]] = set()
     periodic: set[asyncio.Task[None]] = set()
@@ -68,6 +83,8 @@ def create_app(container: Container) -> Litestar:
         loop = asyncio.get_running_loop()
         background.add(loop.create_task(process_leftover_deliveries(container, processor)))
         periodic.add(loop.create_task(drain_periodically(processor)))
+        if send_worker is not None:
+            send_worker.start()
         if container.settings.plan_every_seconds > 0:
             periodic.add(
                 loop.create_task(plan_periodically(container, container.settings.plan_every_seconds))
@@ -78,11 +95,20 @@ def create_app(container: Container) -> Litestar:
         for task in periodic:
             task.cancel()
         await asyncio.gather(*background, *periodic, return_exceptions=True)
+        if send_worker is not None:
+            await anyio.to_thread.run_sync(send_worker.stop)
         container.close()
 
     return Litestar(
-        route_handlers=[healthz, readyz, home, verify_whatsapp_webhook, receive_whatsapp_webhook],
-        state=State({"container": container, "webhook_processor": processor, "background": background}),
+        route_handlers=[healthz, readyz, metrics, home, verify_whatsapp_webhook, receive_whatsapp_webhook],
+        state=State(
+            {
+                "container": container,
+                "webhook_processor": processor,
+                "background": background,
+                "send_worker": send_worker,
+            }
+        ),
         on_startup=[start_backlog],
         on_shutdown=[stop],
     )

@@ -28,41 +28,77 @@ from cobro.app.record_webhooks import WebhookProcessing, process_webhook_deliver
 from cobro.app.uow import UnitOfWorkFactory
 from cobro.bootstrap import Container
 from cobro.domain.clock import Clock
+from cobro.domain.messaging import WebhookContents
 
 PATH = "/webhooks/whatsapp"
+# Parsed deliveries kept for their apply (parsing is pure, so the request's result is reused): a bound, as
+# a delivery may be applied by another process and never asked for here.
+_PARSED_KEPT = 500
 _log = structlog.get_logger(__name__)
 
 
 class WebhookProcessor:
-    """Applies stored deliveries in this process: each new one right after its response, and the backlog
-    (failed attempts due again, deliveries left by a crash) at most every `drain_every` seconds."""
+    """Applies stored deliveries in this process: each new one soon after its response, together with the
+    others stored meanwhile, and the backlog (failed attempts due again, deliveries left by a crash) at most
+    every `drain_every` seconds."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, batch: int = 100, drain_every: float = 30.0
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        batch: int = 100,
+        drain_every: float = 30.0,
+        appliers: int = 3,
+        per_transaction: int = 25,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._batch = batch
+        self._per_transaction = per_transaction
         self._drain_every = drain_every
         self._draining = threading.Lock()
         self._last_drain = float("-inf")
+        self._lock = threading.Lock()  # guards the two below: requests add, appliers take
+        self._pending: set[int] = set()
+        self._parsed: dict[bytes, WebhookContents] = {}
         self.stopping = threading.Event()
-        # Applying runs on its own few threads, fewer than the database pool's connections, so a burst of
-        # deliveries being applied never starves the requests that store new ones (anyio's shared pool has
-        # 40 threads; SQLAlchemy's pool 15 connections).
-        self.limiter = anyio.CapacityLimiter(10)
+        # Applying runs on a few threads of its own, far fewer than the database pool's connections, so a
+        # burst of deliveries being applied never starves the requests that store new ones (anyio's shared
+        # pool has 40 threads; SQLAlchemy's pool 15 connections). Few appliers also make big transactions:
+        # while they work, the deliveries stored meanwhile wait and are then applied together, which is what
+        # keeps up with thousands of statuses a second (bench/statuses.py).
+        self.limiter = anyio.CapacityLimiter(appliers)
 
-    async def apply_in_background(self, delivery_id: int) -> None:
-        """Applies one stored delivery on the processor's own threads (a response's background task)."""
-        await anyio.to_thread.run_sync(self.apply, delivery_id, limiter=self.limiter)
+    async def apply_in_background(
+        self, delivery_id: int, body: bytes | None = None, contents: WebhookContents | None = None
+    ) -> None:
+        """Applies a stored delivery on the processor's own threads (a response's background task); `contents`,
+        what the request parsed from `body`, spares parsing it again."""
+        self._add(delivery_id, body, contents)
+        await anyio.to_thread.run_sync(self.apply_pending, limiter=self.limiter)
 
     def apply(self, delivery_id: int) -> None:
-        """Applies one stored delivery (unless another worker holds it), then drains the backlog if due."""
-        self._report(
-            process_webhook_deliveries(
-                self._uow_factory, self._clock, parse_webhook, delivery_ids=[delivery_id]
+        """Applies one stored delivery, and any others waiting, unless another worker holds them."""
+        self._add(delivery_id)
+        self.apply_pending()
+
+    def apply_pending(self) -> None:
+        """Applies the deliveries stored by this process and not applied yet, up to `batch` at once (none when
+        another thread took them first), then drains the backlog if due."""
+        with self._lock:
+            ids = sorted(self._pending)[: self._batch]
+            self._pending.difference_update(ids)
+        if ids:
+            self._report(
+                process_webhook_deliveries(
+                    self._uow_factory,
+                    self._clock,
+                    self._parse,
+                    limit=len(ids),
+                    delivery_ids=ids,
+                    per_transaction=self._per_transaction,
+                )
             )
-        )
         if time.monotonic() - self._last_drain >= self._drain_every:
             self.drain()
 
@@ -74,13 +110,33 @@ class WebhookProcessor:
             self._last_drain = time.monotonic()
             while not self.stopping.is_set():
                 report = process_webhook_deliveries(
-                    self._uow_factory, self._clock, parse_webhook, limit=self._batch
+                    self._uow_factory,
+                    self._clock,
+                    self._parse,
+                    limit=self._batch,
+                    per_transaction=self._per_transaction,
                 )
                 self._report(report)
                 if report.claimed < self._batch:
                     return
         finally:
             self._draining.release()
+
+    def _add(
+        self, delivery_id: int, body: bytes | None = None, contents: WebhookContents | None = None
+    ) -> None:
+        with self._lock:
+            self._pending.add(delivery_id)
+            if body is not None and contents is not None:
+                self._parsed[body] = contents
+                while len(self._parsed) > _PARSED_KEPT:  # deliveries another process applied: forget them
+                    del self._parsed[next(iter(self._parsed))]
+
+    def _parse(self, body: bytes) -> WebhookContents:
+        """What the request parsed from this body, else parsed now (a delivery from the backlog)."""
+        with self._lock:
+            contents = self._parsed.pop(body, None)
+        return parse_webhook(body) if contents is None else contents
 
     def _report(self, report: WebhookProcessing) -> None:
         for failure in report.failures:
@@ -90,6 +146,9 @@ class WebhookProcessor:
                 attempts=failure.attempts,
                 error=failure.error,
             )
+        if report.split:
+            # Not an error yet (each delivery was then tried alone), but a sign of contention worth seeing.
+            _log.warning("webhook_transactions_split", transactions=report.split)
         if report.processed:
             _log.info(
                 "webhook_deliveries_applied",
@@ -151,7 +210,7 @@ async def receive_whatsapp_webhook(request: Request[Any, Any, Any], state: State
         _log.warning("webhook_signature_refused", bytes=len(body))
         return Response({"error": "signature does not match"}, status_code=403)
     try:
-        parse_webhook(body)  # pure and fast: a body Cobro could never apply is refused before it is stored
+        contents = parse_webhook(body)  # a body Cobro could never apply is refused before it is stored
     except MalformedWebhook as exc:
         _log.warning("webhook_malformed", reason=str(exc)[:200])
         return Response({"error": str(exc)[:200]}, status_code=400)
@@ -161,5 +220,5 @@ async def receive_whatsapp_webhook(request: Request[Any, Any, Any], state: State
     processor: WebhookProcessor = state.webhook_processor
     return Response(
         {"status": "received", "delivery": delivery_id},
-        background=BackgroundTask(processor.apply_in_background, delivery_id),
+        background=BackgroundTask(processor.apply_in_background, delivery_id, body, contents),
     )

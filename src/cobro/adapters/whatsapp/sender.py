@@ -1,0 +1,131 @@
+"""The send pipeline's MessageSender over the Cloud API: one template in, Accepted, Refused or Unknown out.
+
+One `WhatsAppClient` per sending number (the number is in the request path), created on first use; all of
+them share one connection pool sized for ~250 requests in flight, which carries 1,000 msg/s at ~200 ms a
+call (design/sending.md). A WhatsApp or transport failure never raises: whether the message may have left
+decides between Refused (proved not sent) and Unknown (never resent blindly, decision 0032).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from cobro.adapters.whatsapp.client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, WhatsAppClient
+from cobro.adapters.whatsapp.errors import WhatsAppError
+from cobro.adapters.whatsapp.messages import InvalidMessage, TemplateMessage
+from cobro.adapters.whatsapp.template_payloads import template_message
+from cobro.app.ports import OutgoingTemplate
+from cobro.domain.outbox import Accepted, Refused, SendOutcome, Unknown
+from cobro.domain.send_failures import FailureAdvice
+
+if TYPE_CHECKING:
+    from cobro.config import Settings
+
+
+def template_of(message: OutgoingTemplate) -> TemplateMessage:
+    """The Cloud API template message for an outbox send; raises InvalidMessage for a shape Meta refuses."""
+    return template_message(
+        message.entry,
+        list(message.parameters),
+        to=message.to,
+        biz_opaque_callback_data=message.callback_data,
+    )
+
+
+def payload_of(message: OutgoingTemplate) -> dict[str, Any]:
+    """The JSON body the send posts, exactly as sent (stored with the row, never logged: it holds the phone)."""
+    return template_of(message).to_payload()
+
+
+class GraphSender:
+    """Sends outbox templates through the Cloud API (Meta or the sandbox: only the base URL differs)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_version: str,
+        access_token: str,
+        waba_id: str,
+        phone_number_id: str,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._api_version = api_version
+        self._access_token = access_token
+        self._waba_id = waba_id
+        self.default_phone_number_id = phone_number_id
+        self._limits = limits
+        self._timeout = timeout
+        self._given_transport = transport
+        self._transport: httpx.AsyncBaseTransport | None = None
+        self._clients: dict[str, WhatsAppClient] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> GraphSender:
+        """A sender for the configured account; `options` are the keyword arguments besides the settings."""
+        return cls(
+            base_url=settings.whatsapp_api_base,
+            api_version=settings.whatsapp_api_version,
+            access_token=settings.whatsapp_access_token.get_secret_value(),
+            waba_id=settings.whatsapp_waba_id,
+            phone_number_id=settings.whatsapp_phone_number_id,
+            **options,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"GraphSender(base_url={self._base_url!r}, api_version={self._api_version!r}, "
+            f"numbers={sorted(self._clients)!r})"
+        )
+
+    def client_for(self, phone_number_id: str | None) -> WhatsAppClient:
+        """The client of that sending number (the default one for None), created on first use."""
+        number = phone_number_id or self.default_phone_number_id
+        client = self._clients.get(number)
+        if client is None:
+            if self._transport is None:
+                # One pool for every number: the limits bound the requests in flight of the whole process.
+                self._transport = self._given_transport or httpx.AsyncHTTPTransport(limits=self._limits)
+            client = WhatsAppClient(
+                base_url=self._base_url,
+                api_version=self._api_version,
+                access_token=self._access_token,
+                phone_number_id=number,
+                waba_id=self._waba_id,
+                timeout=self._timeout,
+                transport=self._transport,
+            )
+            self._clients[number] = client
+        return client
+
+    async def send_template(self, message: OutgoingTemplate) -> SendOutcome:
+        """Accepted with the wamid; Refused when the answer proves nothing was sent; Unknown otherwise."""
+        try:
+            body = template_of(message)
+        except InvalidMessage as exc:
+            # Built before any request: nothing left, and the same parameters would fail the same way.
+            return Refused(FailureAdvice.FIX_TEMPLATE, f"not sent, the message is malformed: {exc}")
+        try:
+            accepted = await self.client_for(message.phone_number_id).send(body)
+        except WhatsAppError as exc:
+            if exc.definitely_not_sent:
+                return Refused(exc.advice, exc.message, exc.code, exc.http_status)
+            return Unknown(str(exc))
+        except httpx.HTTPError as exc:
+            # Not a transport error (the client types those): the answer could not be read, e.g. a broken
+            # content encoding, so the request went out and may have been taken.
+            return Unknown(f"{type(exc).__name__} reading the answer: {exc}")
+        return Accepted(accepted.wamid)
+
+    async def aclose(self) -> None:
+        """Closes every client and their shared pool; the next send opens new ones (on the running loop)."""
+        clients, self._clients = list(self._clients.values()), {}
+        self._transport = None
+        for client in clients:
+            # Each client closes the shared transport; closing a closed pool again does nothing.
+            await client.aclose()

@@ -1,0 +1,455 @@
+"""Sends the outbox: due rows go to the broker as batches of ids, a worker claims a batch, re-checks the gate,
+sends each message at its rate-limit slot and records what WhatsApp answered, never sending a row twice.
+
+The three steps, each safe to repeat (docs/idempotency.md, decision 0032):
+1. `dispatch_due` moves due `planned` rows to `queued` and publishes one send task per batch of ids. A task
+   the broker lost leaves its rows `queued`; `sweep` publishes them again after `requeue_after`.
+2. `send_batch` (the task) waits for its slots on the number's shared limiter, claims the rows still
+   `queued` (a redelivered task or a second worker finds none), re-checks the compliance gate and the
+   ledger with fresh data, sends, and settles each row in one transaction: `sent` with the wamid, back to
+   `planned` after a refusal that proves nothing left, `failed` for good, or `unknown`.
+3. `sweep` turns expired claims into `unknown` and hands `unknown` rows with no status webhook by the
+   deadline to a person (`review`). Status webhooks settle `unknown` rows as they arrive
+   (record_webhooks -> OutboxRepository.reconcile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from cobro.app.plan_contacts import HISTORY_DAYS
+from cobro.app.ports import (
+    MessageSender,
+    OutgoingTemplate,
+    SendQueue,
+    SendRateLimiter,
+    SendRecipient,
+)
+from cobro.app.template_parameters import TemplateValues, render_parameters
+from cobro.app.uow import UnitOfWorkFactory
+from cobro.domain.clock import Clock
+from cobro.domain.compliance import ComplianceGate
+from cobro.domain.contact import (
+    AccountContext,
+    ContactHistory,
+    MessageKind,
+    OutboundIntent,
+    Verdict,
+)
+from cobro.domain.errors import InvalidInput
+from cobro.domain.events import AuditEvent, EventKind
+from cobro.domain.messaging import Direction, MessageStatus, WhatsAppMessage
+from cobro.domain.outbox import (
+    Accepted,
+    OutboxChange,
+    OutboxItem,
+    OutboxRecord,
+    OutboxState,
+    Refused,
+    RetryPolicy,
+    SendOutcome,
+    Unknown,
+    resolve_outcome,
+)
+from cobro.domain.planning import local_date_of
+from cobro.domain.send_failures import FailureAdvice
+from cobro.domain.template_catalogue import TemplateEntry
+
+ACTOR = "send-pipeline"
+
+
+@dataclass(frozen=True, slots=True)
+class SendPolicy:
+    """What the sender needs besides the ledger: the gate, the templates, the default number and timings."""
+
+    gate: ComplianceGate
+    catalogue: Mapping[tuple[str, str], TemplateEntry]  # (name, language) -> entry
+    default_phone_number_id: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lease: timedelta = timedelta(minutes=2)
+    unknown_deadline: timedelta = timedelta(minutes=15)
+    requeue_after: timedelta = timedelta(minutes=2)
+    batch_size: int = 100
+    # After a 130429 the whole number pauses this long, for every worker (the limiter is shared).
+    throughput_pause: float = 1.0
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one send task did, for metrics and logs."""
+
+    phone_number_id: str
+    claimed: int = 0
+    states: Counter[str] = field(default_factory=Counter)  # outbox state -> rows moved there
+    error_codes: Counter[str] = field(default_factory=Counter)  # Meta code (or "unknown") -> count
+    limiter_wait: float = 0.0
+    throughput_limited: int = 0  # 130429 answers
+
+
+@dataclass(slots=True)
+class SweepResult:
+    """What one sweep did."""
+
+    republished: int = 0
+    expired: list[OutboxRecord] = field(default_factory=list)
+    handed_over: list[OutboxRecord] = field(default_factory=list)
+
+
+@dataclass
+class Sender:
+    """One worker's view of the send pipeline: the ports it uses and its identity in claims."""
+
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    sender: MessageSender
+    limiter: SendRateLimiter
+    policy: SendPolicy
+    worker: str
+    rng: random.Random = field(default_factory=random.Random)
+    # Called between the claim and the first send, and between the sends and the record: crash tests stop
+    # a worker exactly there.
+    before_send: Callable[[Sequence[OutboxItem]], None] | None = None
+    before_record: Callable[[Sequence[OutboxItem]], None] | None = None
+
+
+def dispatch_due(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    queue: SendQueue,
+    *,
+    limit: int = 10_000,
+    batch_size: int = 100,
+) -> int:
+    """Moves due `planned` rows to `queued` and publishes their send tasks; returns the rows queued.
+
+    The rows are committed as `queued` before the tasks are published: if publishing fails they stay
+    `queued` and the sweep publishes them again, so a row is never lost between the database and the broker.
+    """
+    with uow_factory() as uow:
+        batches = uow.outbox.queue_due(clock.now(), limit, batch_size)
+        uow.commit()
+    if batches:
+        queue.publish(batches)
+    return sum(len(b.ids) for b in batches)
+
+
+def sweep(uow_factory: UnitOfWorkFactory, clock: Clock, queue: SendQueue, policy: SendPolicy) -> SweepResult:
+    """Republishes rows whose task was lost, turns expired claims into `unknown` and hands `unknown` rows past
+    the deadline to a person, each with an audit event."""
+    now = clock.now()
+    result = SweepResult()
+    with uow_factory() as uow:
+        stale = uow.outbox.requeue_stale(now - policy.requeue_after, now, 10_000, policy.batch_size)
+        result.expired = uow.outbox.expire_leases(now, 10_000)
+        result.handed_over = uow.outbox.hand_over_unknown(now - policy.unknown_deadline, now, 10_000)
+        events = [_row_event(EventKind.MESSAGE_UNKNOWN, r, now) for r in result.expired]
+        events += [_row_event(EventKind.MESSAGE_NEEDS_REVIEW, r, now) for r in result.handed_over]
+        if events:
+            uow.events.append_many(events)
+        uow.commit()
+    if stale:
+        queue.publish(stale)
+        result.republished = sum(len(b.ids) for b in stale)
+    return result
+
+
+async def send_batch(sender: Sender, phone_number_id: str | None, ids: Sequence[int]) -> BatchResult:
+    """The send task: claims the rows of `ids` still queued, re-checks each, sends it at its slot, records it."""
+    number = phone_number_id or sender.policy.default_phone_number_id
+    result = BatchResult(number)
+    if not ids:
+        return result
+    # Slots first, claim second: a worker that dies while waiting for its turn has claimed nothing.
+    wait = await sender.limiter.reserve(number, len(ids))
+    result.limiter_wait = wait
+    if wait > 0:
+        await asyncio.sleep(wait)
+    start = asyncio.get_running_loop().time()
+    claimed, ready, blocked = await asyncio.to_thread(_claim_and_check, sender, list(ids), number)
+    result.claimed = len(claimed)
+    result.states.update(c.state.value for c in blocked)
+    if not ready:
+        return result
+    if sender.before_send is not None:
+        sender.before_send(claimed)
+    interval = 1.0 / sender.limiter.rate(number)
+
+    async def send_at(index: int, message: OutgoingTemplate) -> SendOutcome:
+        delay = start + index * interval - asyncio.get_running_loop().time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return await sender.sender.send_template(message)
+
+    outcomes = await asyncio.gather(*(send_at(i, m) for i, (_, m) in enumerate(ready)))
+    now = sender.clock.now()
+    changes: list[OutboxChange] = []
+    for (item, message), outcome in zip(ready, outcomes, strict=True):
+        change = resolve_outcome(item, outcome, now, sender.policy.retry, sender.rng.random())
+        if change.state is OutboxState.SENT:
+            change = OutboxChange(item.id, OutboxState.SENT, wamid=change.wamid, payload=payload_of(message))
+        changes.append(change)
+        if isinstance(outcome, Refused):
+            result.error_codes[str(outcome.code) if outcome.code is not None else "none"] += 1
+            if outcome.advice is FailureAdvice.BACK_OFF:
+                result.throughput_limited += 1
+        elif isinstance(outcome, Unknown):
+            result.error_codes["unknown"] += 1
+    if result.throughput_limited:
+        await sender.limiter.penalise(number, sender.policy.throughput_pause)
+    if sender.before_record is not None:
+        sender.before_record(claimed)
+    await asyncio.to_thread(_record, sender, ready, outcomes, changes, number)
+    result.states.update(c.state.value for c in changes)
+    return result
+
+
+def release_unsent(sender: Sender, ids: Sequence[int]) -> int:
+    """Puts rows this worker claimed but never sent back to `queued` (graceful shutdown)."""
+    with sender.uow_factory() as uow:
+        released = uow.outbox.release(ids, sender.worker, sender.clock.now())
+        uow.commit()
+    return released
+
+
+def payload_of(message: OutgoingTemplate) -> dict[str, Any]:
+    """What was sent, as the outbox row and the message row keep it: template, language, parameter texts."""
+    return {
+        "to": message.to,
+        "template": message.entry.name,
+        "language": message.entry.language,
+        "parameters": [p.text for p in message.parameters],
+        "biz_opaque_callback_data": message.callback_data,
+    }
+
+
+# --- inside the claim transaction ------------------------------------------------------------------------
+
+
+def _claim_and_check(
+    sender: Sender, ids: list[int], number: str
+) -> tuple[list[OutboxItem], list[tuple[OutboxItem, OutgoingTemplate]], list[OutboxChange]]:
+    now = sender.clock.now()
+    with sender.uow_factory() as uow:
+        claimed = uow.outbox.claim(ids, sender.worker, now, now + sender.policy.lease)
+        if not claimed:
+            uow.commit()
+            return [], [], []
+        since = now - timedelta(days=HISTORY_DAYS)
+        recipients = uow.send_context.recipients({item.debtor_id for item in claimed}, since)
+        ready: list[tuple[OutboxItem, OutgoingTemplate]] = []
+        blocked: list[OutboxChange] = []
+        for item in claimed:
+            checked = recheck(item, recipients.get(item.debtor_id), now, sender.policy, number)
+            if isinstance(checked, OutboxChange):
+                blocked.append(checked)
+            else:
+                ready.append((item, checked))
+        if blocked:
+            uow.outbox.settle(blocked, sender.worker, now)
+            by_id = {item.id: item for item in claimed}
+            uow.events.append_many([_blocked_event(by_id[c.id], c, now) for c in blocked])
+        uow.commit()
+    return claimed, ready, blocked
+
+
+def recheck(
+    item: OutboxItem, recipient: SendRecipient | None, now: datetime, policy: SendPolicy, number: str
+) -> OutgoingTemplate | OutboxChange:
+    """The message to send now, or why it must not go: the gate and the ledger, read fresh at claim time.
+
+    A message planned at 20:55 is not sent at 21:01: the gate's answer now decides. A deferral within the
+    debtor's same local day keeps the row (due at the next allowed instant); one past that day cancels it, and
+    the planner decides again on the next day (a reminder belongs to the day it was planned for).
+    """
+    if recipient is None:
+        return _cancel(item, "the debtor no longer exists")
+    account = _account(recipient.accounts, item.account_id)
+    if account is None:
+        return _cancel(item, "the account no longer exists")
+    if item.kind is MessageKind.COLLECTION and account.outstanding.amount <= 0:
+        return _cancel(item, "nothing is owed on the account any more")
+    debtor = recipient.debtor
+    intent = OutboundIntent(
+        kind=item.kind,
+        to_phone=debtor.phone,
+        mentions_debt=item.kind is MessageKind.COLLECTION,
+        stage=item.stage,
+        template=item.template,
+        language=item.language,
+    )
+    history = _without(recipient.history, item.id)
+    decision = policy.gate.check(debtor, account, intent, now, history)
+    if decision.verdict is Verdict.BLOCK:
+        return _cancel(item, "the gate blocks it now: " + _reasons(decision.findings), decision.rule_ids)
+    if decision.verdict is Verdict.DEFER:
+        later = decision.not_before
+        if later is None or local_date_of(debtor, later) != local_date_of(debtor, now):
+            return _cancel(
+                item, "the gate defers it past the day it was planned for: " + _reasons(decision.findings)
+            )
+        reason = "the gate defers it at claim time: " + _reasons(decision.findings)
+        return OutboxChange(item.id, OutboxState.PLANNED, due_at=later, reason=reason)
+    entry = policy.catalogue.get((item.template or "", item.language or ""))
+    if entry is None:
+        return OutboxChange(
+            item.id,
+            OutboxState.FAILED,
+            reason=f"template {item.template} ({item.language}) is not in the catalogue",
+        )
+    today = local_date_of(debtor, now)
+    due = account.oldest_due_date
+    values = TemplateValues(
+        debtor_name=recipient.debtor_name,
+        creditor_name=recipient.creditor_name,
+        language=debtor.language,
+        country=debtor.country,
+        amount=account.outstanding,
+        invoice_reference=account.invoice_reference,
+        due_date=due,
+        payment_link=account.payment_link,
+        days_overdue=max((today - due).days, 0) if due is not None else None,
+    )
+    try:
+        parameters = tuple(render_parameters(entry, values))
+    except InvalidInput as exc:
+        return OutboxChange(item.id, OutboxState.FAILED, reason=f"cannot fill the template: {exc}")
+    return OutgoingTemplate(
+        to=debtor.phone,
+        phone_number_id=number,
+        entry=entry,
+        parameters=parameters,
+        callback_data=item.callback_data,
+    )
+
+
+def _record(
+    sender: Sender,
+    ready: list[tuple[OutboxItem, OutgoingTemplate]],
+    outcomes: Sequence[SendOutcome],
+    changes: list[OutboxChange],
+    number: str,
+) -> None:
+    now = sender.clock.now()
+    messages: list[WhatsAppMessage] = []
+    events: list[AuditEvent] = []
+    for (item, message), outcome, change in zip(ready, outcomes, changes, strict=True):
+        if isinstance(outcome, Accepted):
+            messages.append(
+                WhatsAppMessage(
+                    wamid=outcome.wamid,
+                    direction=Direction.OUTBOUND,
+                    phone_number_id=number,
+                    type="template",
+                    occurred_at=now,
+                    content=payload_of(message),
+                    wa_id=message.to.removeprefix("+"),
+                    biz_opaque_callback_data=message.callback_data,
+                    status=MessageStatus.ACCEPTED,
+                    status_at=now,
+                    debtor_id=item.debtor_id,
+                    creditor_id=item.creditor_id,
+                )
+            )
+        elif change.state in (OutboxState.FAILED, OutboxState.UNKNOWN):
+            events.append(_blocked_event(item, change, now))
+    with sender.uow_factory() as uow:
+        # Write first (SQLite: see record_outbound_message), the message rows before the outbox states.
+        recorded = uow.messages.record_outbound_many(messages, now) if messages else set()
+        uow.outbox.settle(changes, sender.worker, now)
+        by_wamid = {m.wamid: m for m in messages}
+        events += [
+            AuditEvent(
+                kind=EventKind.MESSAGE_ACCEPTED,
+                occurred_at=now,
+                actor=ACTOR,
+                creditor_id=m.creditor_id,
+                debtor_id=m.debtor_id,
+                data={
+                    "wamid": m.wamid,
+                    "type": m.type,
+                    "phone_number_id": number,
+                    "biz_opaque_callback_data": m.biz_opaque_callback_data,
+                },
+            )
+            for wamid, m in by_wamid.items()
+            if wamid in recorded
+        ]
+        if events:
+            uow.events.append_many(events)
+        uow.commit()
+
+
+def _account(accounts: Sequence[AccountContext], account_id: int | None) -> AccountContext | None:
+    for account in accounts:
+        if account.id == account_id:
+            return account
+    return None
+
+
+def _without(history: ContactHistory, outbox_id: int) -> ContactHistory:
+    """The history without the row being sent: it must not count against its own caps."""
+    outbound = tuple(r for r in history.outbound if r.outbox_id != outbox_id)
+    if len(outbound) == len(history.outbound):
+        return history
+    return ContactHistory(
+        outbound=outbound, last_inbound_at=history.last_inbound_at, replied_since=history.replied_since
+    )
+
+
+def _cancel(item: OutboxItem, reason: str, rules: Sequence[str] = ()) -> OutboxChange:
+    text = f"{reason} [{', '.join(rules)}]" if rules else reason
+    return OutboxChange(item.id, OutboxState.CANCELLED, reason=text)
+
+
+def _reasons(findings: Sequence[Any]) -> str:
+    return " ".join(f.reason for f in findings) or "no reason given"
+
+
+def _blocked_event(item: OutboxItem, change: OutboxChange, now: datetime) -> AuditEvent:
+    kind = {
+        OutboxState.CANCELLED: EventKind.MESSAGE_CANCELLED,
+        OutboxState.FAILED: EventKind.MESSAGE_NOT_SENT,
+        OutboxState.UNKNOWN: EventKind.MESSAGE_UNKNOWN,
+        OutboxState.PLANNED: EventKind.MESSAGE_DEFERRED,
+    }.get(change.state, EventKind.MESSAGE_NOT_SENT)
+    data: dict[str, Any] = {
+        "outbox_id": item.id,
+        "idempotency_key": item.idempotency_key,
+        "reason": change.reason,
+    }
+    if change.error_code is not None:
+        data["error_code"] = change.error_code
+    if change.due_at is not None:
+        data["due_at"] = change.due_at.isoformat()
+    return AuditEvent(
+        kind=kind,
+        occurred_at=now,
+        actor=ACTOR,
+        creditor_id=item.creditor_id,
+        account_id=item.account_id,
+        debtor_id=item.debtor_id,
+        data=data,
+    )
+
+
+def _row_event(kind: EventKind, record: OutboxRecord, now: datetime) -> AuditEvent:
+    return AuditEvent(
+        kind=kind,
+        occurred_at=now,
+        actor=ACTOR,
+        creditor_id=record.creditor_id,
+        account_id=record.account_id,
+        debtor_id=record.debtor_id,
+        data={"outbox_id": record.id, "idempotency_key": record.idempotency_key, "reason": record.reason},
+    )
+
+
+def catalogue_index(entries: Sequence[TemplateEntry]) -> dict[tuple[str, str], TemplateEntry]:
+    """The catalogue by (name, template language), as outbox rows name their template."""
+    return {(entry.name, entry.language): entry for entry in entries}
