@@ -61,3 +61,6 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     # phone in a sandbox path): those lines bypass the masking processor, so keep them to warnings.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Dramatiq and pika narrate every start, stop and reconnection at INFO; their warnings and errors stay.
+    for name in ("dramatiq", "pika"):
+        logging.getLogger(name).setLevel(logging.WARNING)
