@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         le=1,
         description="Share of send_rate used, leaving room for Meta's counting of other traffic.",
     )
+    send_max_in_flight: int = Field(
+        default=16,
+        ge=1,
+        description="Send requests one worker process keeps in flight (more processes carry more).",
+    )
     send_batch_size: int = Field(default=100, ge=1, le=1000, description="Outbox ids per send task.")
     send_lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a claim lasts before its row counts as unknown."

@@ -5,13 +5,15 @@ left). Expected bodies are written by hand from Meta's reference pages, not prod
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal
 
+import anyio
 import httpx
 import pytest
 
-from cobro.adapters.whatsapp.sender import GraphSender, payload_of
+from cobro.adapters.whatsapp.sender import GraphSender, request_body
 from cobro.app.ports import OutgoingTemplate
 from cobro.app.template_parameters import TemplateValues, render_parameters
 from cobro.config import Settings
@@ -138,7 +140,7 @@ async def test_the_body_is_metas_template_shape_with_the_rows_callback_data() ->
 
 
 def test_payload_of_is_the_body_as_sent() -> None:
-    assert payload_of(overdue_notice()) == EXPECTED_BODY
+    assert request_body(overdue_notice()) == EXPECTED_BODY
 
 
 @pytest.mark.anyio
@@ -161,7 +163,7 @@ async def test_each_sending_number_posts_to_its_own_path_through_one_pool() -> N
 
 
 @pytest.mark.anyio
-async def test_every_number_shares_one_connection_pool_sized_for_250_in_flight() -> None:
+async def test_every_number_shares_one_connection_pool_with_room_for_the_requests_in_flight() -> None:
     sender = GraphSender(
         base_url="https://graph.example.test",
         api_version="v23.0",
@@ -174,9 +176,38 @@ async def test_every_number_shares_one_connection_pool_sized_for_250_in_flight()
         transport = one._http._transport
         assert two._http._transport is transport
         assert isinstance(transport, httpx.AsyncHTTPTransport)
-        assert transport._pool._max_connections >= 250
+        assert transport._pool._max_connections >= sender.max_in_flight
     finally:
         await sender.aclose()
+
+
+@pytest.mark.anyio
+async def test_no_more_than_max_in_flight_requests_at_once() -> None:
+    in_flight = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.01)
+        in_flight -= 1
+        return httpx.Response(200, json=ACCEPTED)
+
+    sender = GraphSender(
+        base_url="https://graph.example.test",
+        api_version="v23.0",
+        access_token=TOKEN,
+        waba_id=WABA_ID,
+        phone_number_id=PHONE_ID,
+        transport=httpx.MockTransport(handler),
+        max_in_flight=3,
+    )
+    try:
+        outcomes = await asyncio.gather(*(sender.send_template(overdue_notice()) for _ in range(12)))
+    finally:
+        await sender.aclose()
+    assert all(isinstance(o, Accepted) for o in outcomes)
+    assert peak == 3
 
 
 @pytest.mark.anyio

@@ -57,7 +57,7 @@ def test_unknown_is_never_retried() -> None:
     assert "ReadTimeout" in (change.reason or "")
 
 
-@pytest.mark.parametrize("code", [131026, 132000, 132001, 132015, 131047, 131050, 100, 190, 131031])
+@pytest.mark.parametrize("code", [131026, 132000, 132001, 132015, 131047, 131050, 100, 131030])
 def test_permanent_refusals_fail_with_the_code_and_are_not_retried(code: int) -> None:
     change = resolve_outcome(item(), refused(code), NOW, POLICY, 0.5)
     assert change.state is OutboxState.FAILED
@@ -66,10 +66,29 @@ def test_permanent_refusals_fail_with_the_code_and_are_not_retried(code: int) ->
     assert str(code) in (change.reason or "")
 
 
+@pytest.mark.parametrize("code", [190, 131031, 131057, 368])
+def test_a_stopped_sender_makes_rows_wait_not_fail(code: int) -> None:
+    change = resolve_outcome(item(attempts=POLICY.max_attempts), refused(code), NOW, POLICY, 0.5)
+    assert change.state is OutboxState.PLANNED
+    assert change.refund_attempt
+    assert change.due_at is not None
+    assert change.due_at - NOW >= POLICY.sender_stopped_delay * 0.75
+
+
+def test_lasting_slow_downs_wait_longer_than_the_throughput_limit() -> None:
+    spam = resolve_outcome(item(), refused(131048), NOW, POLICY, 0.0)
+    throughput = resolve_outcome(item(), refused(130429), NOW, POLICY, 1.0)
+    assert spam.due_at is not None
+    assert throughput.due_at is not None
+    assert spam.due_at - NOW >= POLICY.slow_down_delay / 2 > throughput.due_at - NOW
+    assert spam.refund_attempt
+
+
 def test_throughput_limit_retries_soon_without_using_an_attempt() -> None:
     change = resolve_outcome(item(attempts=POLICY.max_attempts), refused(130429), NOW, POLICY, 0.5)
     assert change.state is OutboxState.PLANNED
     assert change.error_code == 130429
+    assert change.refund_attempt
     assert change.due_at is not None
     assert NOW < change.due_at <= NOW + POLICY.throughput_delay
 

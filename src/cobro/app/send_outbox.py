@@ -78,6 +78,9 @@ class SendPolicy:
     batch_size: int = 100
     # After a 130429 the whole number pauses this long, for every worker (the limiter is shared).
     throughput_pause: float = 1.0
+    # Longest wait for send slots once rows are claimed; past it they go back to `planned` (well under the
+    # lease, so a paused number never turns claimed rows into unknowns).
+    max_slot_wait: float = 30.0
 
 
 @dataclass(slots=True)
@@ -89,7 +92,8 @@ class BatchResult:
     states: Counter[str] = field(default_factory=Counter)  # outbox state -> rows moved there
     error_codes: Counter[str] = field(default_factory=Counter)  # Meta code (or "unknown") -> count
     limiter_wait: float = 0.0
-    throughput_limited: int = 0  # 130429 answers
+    throughput_limited: int = 0  # 130429 (and other slow-down) answers
+    sender_stopped: int = 0  # answers that stop the whole number: token, account, permission
 
 
 @dataclass(slots=True)
@@ -112,8 +116,8 @@ class Sender:
     policy: SendPolicy
     worker: str
     rng: random.Random = field(default_factory=random.Random)
-    # Called between the claim and the first send, and between the sends and the record: crash tests stop
-    # a worker exactly there.
+    # Called between the claim and the rate-limit wait before the first send, and between the sends and the
+    # record: crash tests stop a worker exactly there.
     before_send: Callable[[Sequence[OutboxItem]], None] | None = None
     before_record: Callable[[Sequence[OutboxItem]], None] | None = None
 
@@ -165,28 +169,51 @@ async def send_batch(sender: Sender, phone_number_id: str | None, ids: Sequence[
     result = BatchResult(number)
     if not ids:
         return result
-    # Slots first, claim second: a worker that dies while waiting for its turn has claimed nothing.
-    wait = await sender.limiter.reserve(number, len(ids))
-    result.limiter_wait = wait
-    if wait > 0:
-        await asyncio.sleep(wait)
-    start = asyncio.get_running_loop().time()
     claimed, ready, blocked = await asyncio.to_thread(_claim_and_check, sender, list(ids), number)
     result.claimed = len(claimed)
     result.states.update(c.state.value for c in blocked)
     if not ready:
         return result
-    if sender.before_send is not None:
-        sender.before_send(claimed)
-    interval = 1.0 / sender.limiter.rate(number)
+    handed: set[int] = set()
+    try:
+        if sender.before_send is not None:
+            sender.before_send(claimed)
+        # Slots for exactly the messages that go, taken after the claim: each is sent at its own slot, so
+        # batches whose claims took different times never overlap on the wire.
+        loop = asyncio.get_running_loop()
+        wait = await sender.limiter.reserve(number, len(ready))
+        result.limiter_wait = wait
+        if wait > sender.policy.max_slot_wait:
+            # The number is paused (a stopped sender, a throughput penalty) or far behind: waiting here would
+            # outlive the claim's lease. The rows go back to wait, due when their slots come, untouched.
+            await asyncio.to_thread(_put_back, sender, [item for item, _ in ready], wait)
+            result.states[OutboxState.PLANNED.value] += len(ready)
+            return result
+        first = loop.time() + wait
+        interval = 1.0 / sender.limiter.rate(number)
 
-    async def send_at(index: int, message: OutgoingTemplate) -> SendOutcome:
-        delay = start + index * interval - asyncio.get_running_loop().time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return await sender.sender.send_template(message)
+        async def send_at(index: int, item: OutboxItem, message: OutgoingTemplate) -> SendOutcome:
+            delay = first + index * interval - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            handed.add(item.id)
+            return await sender.sender.send_template(message)
 
-    outcomes = await asyncio.gather(*(send_at(i, m) for i, (_, m) in enumerate(ready)))
+        answers = await asyncio.gather(
+            *(send_at(i, item, m) for i, (item, m) in enumerate(ready)), return_exceptions=True
+        )
+    except (asyncio.CancelledError, Exception):
+        # Stopped (graceful shutdown past its deadline, a cancelled task, the limiter unreachable) before some
+        # messages were handed to the client: those never left, so they go back to the queue instead of
+        # waiting as unknown. (A killed process runs nothing: its rows expire into `unknown`.)
+        unsent = [item.id for item, _ in ready if item.id not in handed]
+        if unsent:
+            release_unsent(sender, unsent)
+        raise
+    outcomes: list[SendOutcome] = [
+        Unknown(f"the send raised {type(a).__name__}: {str(a)[:200]}") if isinstance(a, BaseException) else a
+        for a in answers
+    ]
     now = sender.clock.now()
     changes: list[OutboxChange] = []
     for (item, message), outcome in zip(ready, outcomes, strict=True):
@@ -198,15 +225,33 @@ async def send_batch(sender: Sender, phone_number_id: str | None, ids: Sequence[
             result.error_codes[str(outcome.code) if outcome.code is not None else "none"] += 1
             if outcome.advice is FailureAdvice.BACK_OFF:
                 result.throughput_limited += 1
+            elif outcome.advice is FailureAdvice.STOP_SENDER:
+                result.sender_stopped += 1
         elif isinstance(outcome, Unknown):
             result.error_codes["unknown"] += 1
-    if result.throughput_limited:
+    if result.sender_stopped:
+        # Every worker stops sending on this number for a while; the rows wait, a person is alerted by the
+        # logs and the metrics (cobro_send_errors_total by code).
+        await sender.limiter.penalise(number, sender.policy.retry.sender_stopped_delay.total_seconds())
+    elif result.throughput_limited:
         await sender.limiter.penalise(number, sender.policy.throughput_pause)
     if sender.before_record is not None:
         sender.before_record(claimed)
     await asyncio.to_thread(_record, sender, ready, outcomes, changes, number)
     result.states.update(c.state.value for c in changes)
     return result
+
+
+def _put_back(sender: Sender, items: Sequence[OutboxItem], wait: float) -> None:
+    now = sender.clock.now()
+    due = now + timedelta(seconds=wait)
+    reason = f"the sending number is paused or busy for {wait:.0f} s: waits for its turn"
+    changes = [
+        OutboxChange(i.id, OutboxState.PLANNED, due_at=due, reason=reason, refund_attempt=True) for i in items
+    ]
+    with sender.uow_factory() as uow:
+        uow.outbox.settle(changes, sender.worker, now)
+        uow.commit()
 
 
 def release_unsent(sender: Sender, ids: Sequence[int]) -> int:
@@ -245,7 +290,14 @@ def _claim_and_check(
         ready: list[tuple[OutboxItem, OutgoingTemplate]] = []
         blocked: list[OutboxChange] = []
         for item in claimed:
-            checked = recheck(item, recipients.get(item.debtor_id), now, sender.policy, number)
+            try:
+                checked = recheck(item, recipients.get(item.debtor_id), now, sender.policy, number)
+            except Exception as exc:  # one bad row must not hold its whole batch back forever
+                checked = OutboxChange(
+                    item.id,
+                    OutboxState.FAILED,
+                    reason=f"the claim-time check raised {type(exc).__name__}: {str(exc)[:200]}",
+                )
             if isinstance(checked, OutboxChange):
                 blocked.append(checked)
             else:
@@ -294,7 +346,7 @@ def recheck(
                 item, "the gate defers it past the day it was planned for: " + _reasons(decision.findings)
             )
         reason = "the gate defers it at claim time: " + _reasons(decision.findings)
-        return OutboxChange(item.id, OutboxState.PLANNED, due_at=later, reason=reason)
+        return OutboxChange(item.id, OutboxState.PLANNED, due_at=later, reason=reason, refund_attempt=True)
     entry = policy.catalogue.get((item.template or "", item.language or ""))
     if entry is None:
         return OutboxChange(

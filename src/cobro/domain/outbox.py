@@ -142,6 +142,9 @@ class OutboxChange:
     error_code: int | None = None
     reason: str | None = None
     payload: dict[str, Any] | None = None  # what was sent (template, language, parameter texts)
+    # For PLANNED: the claim's attempt does not count (a throughput or pair limit, a paused sender, the gate
+    # deferring it): only failures of the message itself use up its attempts.
+    refund_attempt: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,11 @@ class RetryPolicy:
     throughput_delay: timedelta = timedelta(seconds=5)
     # After 131056 (pair rate limit): that debtor only waits.
     pair_delay: timedelta = timedelta(minutes=10)
+    # After a slow-down that lasts (131048 spam rate limit, 4 and 80007 app/account call limits).
+    slow_down_delay: timedelta = timedelta(minutes=15)
+    # After a refusal that stops every send of the number (token, account, permission, maintenance): the
+    # row waits for a person to fix the sender, and is not failed for it.
+    sender_stopped_delay: timedelta = timedelta(minutes=10)
 
     def backoff(self, attempt: int, jitter: float) -> timedelta:
         """Exponential backoff for the `attempt`-th failure (1-based) with jitter in [0, 1): between half
@@ -177,11 +185,23 @@ def resolve_outcome(
     advice = outcome.advice
     if advice is FailureAdvice.BACK_OFF:
         # A throughput refusal is the limiter's problem, not the message's: it does not use up an attempt.
-        due = now + policy.throughput_delay * (0.5 + 0.5 * jitter)
-        return OutboxChange(item.id, OutboxState.PLANNED, due_at=due, error_code=code, reason=described)
+        delay = policy.throughput_delay if code in (130429, None) else policy.slow_down_delay
+        due = now + delay * (0.5 + 0.5 * jitter)
+        return OutboxChange(
+            item.id, OutboxState.PLANNED, due_at=due, error_code=code, reason=described, refund_attempt=True
+        )
     if advice is FailureAdvice.DEFER_RECIPIENT:
         due = now + policy.pair_delay * (0.75 + 0.5 * jitter)
-        return OutboxChange(item.id, OutboxState.PLANNED, due_at=due, error_code=code, reason=described)
+        return OutboxChange(
+            item.id, OutboxState.PLANNED, due_at=due, error_code=code, reason=described, refund_attempt=True
+        )
+    if advice is FailureAdvice.STOP_SENDER:
+        # Every send of the number fails until a person fixes the token or the account: failing the rows
+        # would empty the outbox at full speed. They wait; the sender pauses (send_batch) and alerts.
+        due = now + policy.sender_stopped_delay * (0.75 + 0.5 * jitter)
+        return OutboxChange(
+            item.id, OutboxState.PLANNED, due_at=due, error_code=code, reason=described, refund_attempt=True
+        )
     if advice is FailureAdvice.RETRY:
         if item.attempts >= policy.max_attempts:
             reason = f"gave up after {item.attempts} attempts; last: {described}"

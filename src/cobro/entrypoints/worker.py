@@ -37,6 +37,7 @@ from cobro.app.send_outbox import (
     sweep,
 )
 from cobro.bootstrap import Container
+from cobro.domain.errors import InvalidInput
 from cobro.domain.outbox import OutboxState, RetryPolicy
 from cobro.domain.template_catalogue import load_catalogue
 from cobro.entrypoints.planning import shared_gate
@@ -119,6 +120,13 @@ class SendWorker:
 
     def start(self) -> None:
         """Starts consuming send tasks and, unless told otherwise, dispatching and sweeping."""
+        s = self.container.settings
+        if s.queue_url and not s.redis_url:
+            # Each worker would keep its own limiter: N workers would send N times the number's rate.
+            raise InvalidInput(
+                "COBRO_QUEUE_URL is set but COBRO_REDIS_URL is not: workers sharing a broker must share "
+                "the per-number rate limit in Redis"
+            )
         self._worker = self.engine.worker(self.concurrency)
         self._worker.start()
         if self._dispatch:

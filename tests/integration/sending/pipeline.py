@@ -80,7 +80,7 @@ def approve_catalogue(base_url: str, uow_factory, clock) -> None:
     asyncio.run(go())
 
 
-def make_sender(uow_factory, clock, base_url: str, **hooks: Any) -> Sender:
+def make_sender(uow_factory, clock, base_url: str, token: str = ACCESS_TOKEN, **hooks: Any) -> Sender:
     policy = SendPolicy(
         gate=shared_gate(),
         catalogue=catalogue_index(load_catalogue()),
@@ -92,7 +92,7 @@ def make_sender(uow_factory, clock, base_url: str, **hooks: Any) -> Sender:
     graph = GraphSender(
         base_url=base_url,
         api_version="v23.0",
-        access_token=ACCESS_TOKEN,
+        access_token=token,
         waba_id=WABA,
         phone_number_id=NUMBER,
     )

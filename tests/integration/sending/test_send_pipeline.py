@@ -250,12 +250,73 @@ def test_throughput_refusals_go_back_to_the_queue_without_using_an_attempt(
     assert len(retrying) == limited
     assert {r.error_code for r in retrying} == {130429}
     assert all(r.due_at > NOON for r in retrying)
+    assert {r.attempts for r in retrying} == {0}  # the number's limit is not the message's failure
     # A few seconds later they go (the sandbox's bucket refilled), each once.
     clock.set(NOON + timedelta(seconds=30))
     running.http.post(f"{running.url}/sandbox/admin", json={"tier": 1000})
     run_batches(make_sender(uow_factory, clock, running.url), dispatch(uow_factory, clock))
     assert states(engine) == {"sent": DEBTORS}
     assert duplicates(running) == 0
+
+
+def test_a_refused_token_pauses_the_sender_and_fails_nothing(uow_factory, clock, engine, acme, sandbox_for):
+    running, _ = sandbox_for()
+    plan(uow_factory, clock)
+    sender = make_sender(uow_factory, clock, running.url, token="expired-token")
+    batches = dispatch(uow_factory, clock)
+    results = run_batches(sender, batches)
+    # The first batch is refused (190); the number then pauses, so the next batches wait without trying.
+    assert sum(r.sender_stopped for r in results) == len(batches[0].ids)
+    waiting = rows(engine)
+    assert {r.state for r in waiting} == {"planned"}
+    assert {r.error_code for r in waiting if r.id in batches[0].ids} == {190}
+    assert all("paused" in r.reason for r in waiting if r.id not in batches[0].ids)
+    assert {r.attempts for r in waiting} == {0}
+    assert accepted_keys(running) == 0
+    # A person fixes the token; the rows go once they are due again.
+    clock.set(NOON + timedelta(minutes=20))
+    run_batches(make_sender(uow_factory, clock, running.url), dispatch(uow_factory, clock))
+    assert states(engine) == {"sent": DEBTORS}
+    assert duplicates(running) == 0
+
+
+def test_a_cancelled_task_puts_back_what_it_never_sent(uow_factory, clock, engine, acme, sandbox_for):
+    running, _ = sandbox_for()
+    plan(uow_factory, clock)
+    batches = dispatch(uow_factory, clock)
+
+    def stop(items: Sequence[Any]) -> None:
+        raise asyncio.CancelledError  # a graceful shutdown past its deadline cancels the task here
+
+    with pytest.raises(asyncio.CancelledError):
+        run_batches(make_sender(uow_factory, clock, running.url, before_send=stop), batches[:1])
+    assert {r.state for r in rows(engine) if r.id in set(batches[0].ids)} == {"queued"}
+    run_batches(make_sender(uow_factory, clock, running.url), batches)  # the broker redelivers
+    assert states(engine) == {"sent": DEBTORS}
+    assert accepted_keys(running) == DEBTORS
+    assert duplicates(running) == 0
+
+
+def test_a_row_whose_check_raises_fails_alone(uow_factory, clock, engine, acme, sandbox_for, monkeypatch):
+    import cobro.app.send_outbox as send_outbox
+
+    running, _ = sandbox_for()
+    plan(uow_factory, clock)
+    batches = dispatch(uow_factory, clock)
+    poisoned = batches[0].ids[0]
+    real = send_outbox.recheck
+
+    def recheck(item, *args, **kwargs):
+        if item.id == poisoned:
+            raise ValueError("corrupt ledger row")
+        return real(item, *args, **kwargs)
+
+    monkeypatch.setattr(send_outbox, "recheck", recheck)
+    run_batches(make_sender(uow_factory, clock, running.url), batches)
+    by_id = {r.id: r for r in rows(engine)}
+    assert by_id[poisoned].state == "failed"
+    assert "ValueError" in by_id[poisoned].reason
+    assert states(engine) == {"sent": DEBTORS - 1, "failed": 1}
 
 
 # --- the gate, again, at claim time ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 
 from cobro.adapters.db.tables import outbox
 from tests.integration.sandbox.conftest import free_port
-from tests.integration.sending.test_worker_engine import RABBITMQ
+from tests.integration.sending.test_worker_engine import RABBITMQ, REDIS
 
 
 def test_worker_serves_health_and_stops_gracefully_on_sigterm(database_url, tmp_path):
@@ -27,6 +27,7 @@ def test_worker_serves_health_and_stops_gracefully_on_sigterm(database_url, tmp_
         "COBRO_DATABASE_URL": database_url,
         "COBRO_QUEUE_NAME": queue,
         "COBRO_QUEUE_URL": RABBITMQ if database_url.startswith("postgresql") else "",
+        "COBRO_REDIS_URL": REDIS if database_url.startswith("postgresql") else "",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "cobro", "worker", "--concurrency", "3", "--http-port", str(port)],
@@ -107,6 +108,14 @@ def review_row(engine, uow_factory, clock):
             )
         )
         return connection.execute(select(outbox.c.id)).scalar_one()
+
+
+def test_a_worker_on_a_broker_without_the_shared_limiter_refuses_to_start(cobro, database_url, monkeypatch):
+    monkeypatch.setenv("COBRO_QUEUE_URL", RABBITMQ)
+    monkeypatch.delenv("COBRO_REDIS_URL", raising=False)
+    result = cobro("worker", "--http-port", "0")
+    assert result.returncode != 0
+    assert "COBRO_REDIS_URL" in result.stderr + result.stdout
 
 
 def test_outbox_list_shows_what_needs_a_person_and_resolve_records_the_decision(cobro, engine, review_row):

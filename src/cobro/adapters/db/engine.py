@@ -15,10 +15,12 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        # hide_parameters: a database error's message would otherwise carry the bound values (phones, names,
+        # amounts) into tracebacks that reach the logs past the masking processor.
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, hide_parameters=True)
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

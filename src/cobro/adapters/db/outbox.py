@@ -75,6 +75,7 @@ _Fields = tuple[tuple[str, Any], ...]
 _SENT_FIELDS: _Fields = (("id", BigInteger), ("wamid", String), ("payload", JSON))
 _RETRY_FIELDS: _Fields = (
     ("id", BigInteger), ("due_at", DateTime(timezone=True)), ("error_code", Integer), ("reason", Text),
+    ("refund", Integer),
 )  # fmt: skip
 _STOP_FIELDS: _Fields = (("id", BigInteger), ("error_code", Integer), ("reason", Text))
 _RECONCILE_FIELDS: _Fields = (
@@ -163,7 +164,7 @@ class SqlOutbox:
                 fields = _RETRY_FIELDS
                 rows = [
                     {"id": c.id, "due_at": self._timestamp(c.due_at or now), "error_code": c.error_code,
-                     "reason": c.reason}
+                     "reason": c.reason, "refund": 1 if c.refund_attempt else 0}
                     for c in ordered
                 ]  # fmt: skip
             elif state in (OutboxState.FAILED, OutboxState.UNKNOWN, OutboxState.CANCELLED):
@@ -178,7 +179,7 @@ class SqlOutbox:
             elif state is OutboxState.PLANNED:
                 values.update(
                     due_at=x.c.due_at, error_code=x.c.error_code, reason=x.c.reason, queued_at=None,
-                    claimed_by=None, claimed_at=None,
+                    claimed_by=None, claimed_at=None, attempts=_o.attempts - x.c.refund,
                 )  # fmt: skip
             else:
                 values.update(error_code=x.c.error_code, reason=x.c.reason)

@@ -8,11 +8,12 @@ decides between Refused (proved not sent) and Unknown (never resent blindly, dec
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from cobro.adapters.whatsapp.client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, WhatsAppClient
+from cobro.adapters.whatsapp.client import DEFAULT_TIMEOUT, WhatsAppClient
 from cobro.adapters.whatsapp.errors import WhatsAppError
 from cobro.adapters.whatsapp.messages import InvalidMessage, TemplateMessage
 from cobro.adapters.whatsapp.template_payloads import template_message
@@ -22,6 +23,11 @@ from cobro.domain.send_failures import FailureAdvice
 
 if TYPE_CHECKING:
     from cobro.config import Settings
+
+
+# Idle connections are dropped after 4 s, before a server that closes them after 5 s (uvicorn's default) can:
+# reusing one it closed fails the request after it was written, and that send's outcome becomes unknown.
+SEND_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=4.0)
 
 
 def template_of(message: OutgoingTemplate) -> TemplateMessage:
@@ -34,7 +40,7 @@ def template_of(message: OutgoingTemplate) -> TemplateMessage:
     )
 
 
-def payload_of(message: OutgoingTemplate) -> dict[str, Any]:
+def request_body(message: OutgoingTemplate) -> dict[str, Any]:
     """The JSON body the send posts, exactly as sent (stored with the row, never logged: it holds the phone)."""
     return template_of(message).to_payload()
 
@@ -50,9 +56,10 @@ class GraphSender:
         access_token: str,
         waba_id: str,
         phone_number_id: str,
-        limits: httpx.Limits = DEFAULT_LIMITS,
+        limits: httpx.Limits = SEND_LIMITS,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_in_flight: int = 16,
     ) -> None:
         self._base_url = base_url
         self._api_version = api_version
@@ -64,6 +71,11 @@ class GraphSender:
         self._given_transport = transport
         self._transport: httpx.AsyncBaseTransport | None = None
         self._clients: dict[str, WhatsAppClient] = {}
+        # httpcore scans its whole pool for every request (encode/httpx#3215): past a few dozen requests in
+        # flight a process sends fewer per second, not more (bench/send.py: 989 req/s at 4 in flight, 153 at
+        # 100). Each process keeps to `max_in_flight`; more throughput comes from more worker processes.
+        self.max_in_flight = max_in_flight
+        self._in_flight: asyncio.Semaphore | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> GraphSender:
@@ -74,6 +86,7 @@ class GraphSender:
             access_token=settings.whatsapp_access_token.get_secret_value(),
             waba_id=settings.whatsapp_waba_id,
             phone_number_id=settings.whatsapp_phone_number_id,
+            max_in_flight=settings.send_max_in_flight,
             **options,
         )
 
@@ -110,8 +123,11 @@ class GraphSender:
         except InvalidMessage as exc:
             # Built before any request: nothing left, and the same parameters would fail the same way.
             return Refused(FailureAdvice.FIX_TEMPLATE, f"not sent, the message is malformed: {exc}")
+        if self._in_flight is None:
+            self._in_flight = asyncio.Semaphore(self.max_in_flight)
         try:
-            accepted = await self.client_for(message.phone_number_id).send(body)
+            async with self._in_flight:
+                accepted = await self.client_for(message.phone_number_id).send(body)
         except WhatsAppError as exc:
             if exc.definitely_not_sent:
                 return Refused(exc.advice, exc.message, exc.code, exc.http_status)
@@ -126,6 +142,7 @@ class GraphSender:
         """Closes every client and their shared pool; the next send opens new ones (on the running loop)."""
         clients, self._clients = list(self._clients.values()), {}
         self._transport = None
+        self._in_flight = None  # bound to this loop; the next send may run on another
         for client in clients:
             # Each client closes the shared transport; closing a closed pool again does nothing.
             await client.aclose()
