@@ -335,9 +335,9 @@ def bench_database(label: str, database_url: str, workdir: Path) -> list[str]:
             )
             done = wait_applied(engine, MESSAGES, started + DEADLINE_S)
             server_log = output.read_text(errors="replace")
-        warnings = server_log.count("webhook_delivery_failed")
-        if warnings:
-            log(f"{label}: the server logged {warnings} webhook_delivery_failed")
+        for warning in ("webhook_delivery_failed", "webhook_transactions_split"):
+            if count := server_log.count(warning):
+                log(f"{label}: the server logged {count} {warning}")
         figure(f"statuses_accept_{label}", posted / (accepted - started), "statuses/s")
         if done is None:
             return [
