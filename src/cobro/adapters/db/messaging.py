@@ -99,12 +99,15 @@ class SqlWebhookDeliveries:
         )
         if ids is not None:
             claimable = and_(claimable, d.c.id.in_(sorted(ids)))
-        candidates = (
-            select(d.c.id).where(claimable).order_by(d.c.id).limit(limit).with_for_update(skip_locked=True)
-        )
+        candidates: Any = select(d.c.id).where(claimable).order_by(d.c.id).limit(limit)
+        if self._connection.dialect.name == "postgresql":
+            # A MATERIALIZED CTE: as a plain `IN (subquery)` PostgreSQL may re-run the subquery for each row
+            # it updates, re-running the LIMIT and the locks and claiming more rows than `limit`.
+            locked = candidates.with_for_update(skip_locked=True)
+            candidates = select(locked.cte("picked").prefix_with("MATERIALIZED").c.id)
         statement = (
             update(d)
-            .where(d.c.id.in_(candidates.scalar_subquery()), claimable)
+            .where(d.c.id.in_(candidates), claimable)
             .values(claimed_until=lease_until, attempts=d.c.attempts + 1)
             .returning(d.c.id, d.c.body, d.c.received_at, d.c.attempts)
         )
@@ -166,30 +169,7 @@ class SqlWhatsAppMessages:
         The shared wamid key serialises this with a concurrent status batch: whichever commits second sees
         the other's row, so no status is lost between "status first" and "message first".
         """
-        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(whatsapp_messages).values(_message_row(message, at))
-        new = statement.excluded
-        m = whatsapp_messages.c
-        fill = {
-            name: new[name] for name in ("phone_number_id", "type", "content", "context_wamid", "occurred_at")
-        }
-        keep_if_absent = ("wa_id", "user_id", "parent_user_id", "biz_opaque_callback_data")
-        fill.update({name: func.coalesce(new[name], m[name]) for name in keep_if_absent})
-        # Debtor and creditor move as a pair (a composite foreign key ties them): the send's pair when it
-        # names a creditor, else the pair already stored; never one from each.
-        sent_names_creditor = new.creditor_id.is_not(None)
-        fill["creditor_id"] = case((sent_names_creditor, new.creditor_id), else_=m.creditor_id)
-        fill["debtor_id"] = case((sent_names_creditor, new.debtor_id), else_=m.debtor_id)
-        result = self._connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["wamid"],
-                set_=fill,
-                where=and_(m.direction == Direction.OUTBOUND.value, m.type == STATUS_ONLY_TYPE),
-            ).returning(m.wamid)
-        )
-        # A row comes back when one was inserted or filled in; none when the WHERE refused the update
-        # (already recorded). rowcount cannot tell: with RETURNING, drivers report it differently.
-        return result.first() is not None
+        return message.wamid in self.record_outbound_many([message], at)
 
     def record_outbound_many(self, messages: Sequence[WhatsAppMessage], at: datetime) -> set[str]:
         """record_outbound for many messages in one statement: inserts each, or fills in the placeholder its
@@ -334,8 +314,11 @@ def message_from_row(row: Any) -> WhatsAppMessage:
 
 @cache
 def _record_outbound_statement(dialect_name: str) -> Any:
-    """The upsert of SqlWhatsAppMessages.record_outbound_many, for executemany: the fill-in rules of
-    record_outbound, written against `excluded` so one cached statement serves every batch."""
+    """The upsert of SqlWhatsAppMessages.record_outbound(_many), for executemany, written against `excluded`
+    so one cached statement serves every batch. Only the placeholder a status created is filled in; the
+    debtor and creditor move as a pair (a composite foreign key ties them): the send's pair when it names a
+    creditor, else the pair already stored; never one from each. A row comes back when one was inserted or
+    filled in; none when the WHERE refused the update (already recorded)."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(whatsapp_messages)
     new = statement.excluded
