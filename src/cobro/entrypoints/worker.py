@@ -28,7 +28,6 @@ from cobro.adapters.queue.tasks import TaskEngine, make_broker
 from cobro.adapters.whatsapp.sender import GraphSender
 from cobro.app.ports import SendRateLimiter
 from cobro.app.send_outbox import (
-    BatchResult,
     Sender,
     SendPolicy,
     catalogue_index,
@@ -88,7 +87,6 @@ class SendWorker:
         concurrency: int = 8,
         engine: TaskEngine | None = None,
         dispatch: bool = True,
-        on_batch: Callable[[BatchResult], None] | None = None,
     ) -> None:
         self.container = container
         self.concurrency = concurrency
@@ -110,7 +108,6 @@ class SendWorker:
         )
         self.engine.set_handler(self._handle)
         self._dispatch = dispatch
-        self._on_batch = on_batch
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker: Any = None
@@ -155,8 +152,6 @@ class SendWorker:
         finally:
             self.metrics.sends_in_flight.dec(len(ids))
         self.metrics.observe_batch(result)
-        if self._on_batch is not None:
-            self._on_batch(result)
 
     def dispatch_once(self) -> int:
         """Queues the due rows the next few seconds can send; returns how many."""
