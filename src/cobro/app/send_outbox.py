@@ -152,8 +152,8 @@ def sweep(uow_factory: UnitOfWorkFactory, clock: Clock, queue: SendQueue, policy
         stale = uow.outbox.requeue_stale(now - policy.requeue_after, now, 10_000, policy.batch_size)
         result.expired = uow.outbox.expire_leases(now, 10_000)
         result.handed_over = uow.outbox.hand_over_unknown(now - policy.unknown_deadline, now, 10_000)
-        events = [_row_event(EventKind.MESSAGE_UNKNOWN, r, now) for r in result.expired]
-        events += [_row_event(EventKind.MESSAGE_NEEDS_REVIEW, r, now) for r in result.handed_over]
+        events = [_row_event(EventKind.MESSAGE_UNKNOWN, r, r.reason, now) for r in result.expired]
+        events += [_row_event(EventKind.MESSAGE_NEEDS_REVIEW, r, r.reason, now) for r in result.handed_over]
         if events:
             uow.events.append_many(events)
         uow.commit()
@@ -470,35 +470,26 @@ def _blocked_event(item: OutboxItem, change: OutboxChange, now: datetime) -> Aud
         OutboxState.UNKNOWN: EventKind.MESSAGE_UNKNOWN,
         OutboxState.PLANNED: EventKind.MESSAGE_DEFERRED,
     }.get(change.state, EventKind.MESSAGE_NOT_SENT)
-    data: dict[str, Any] = {
-        "outbox_id": item.id,
-        "idempotency_key": item.idempotency_key,
-        "reason": change.reason,
-    }
+    extra: dict[str, Any] = {}
     if change.error_code is not None:
-        data["error_code"] = change.error_code
+        extra["error_code"] = change.error_code
     if change.due_at is not None:
-        data["due_at"] = change.due_at.isoformat()
+        extra["due_at"] = change.due_at.isoformat()
+    return _row_event(kind, item, change.reason, now, **extra)
+
+
+def _row_event(
+    kind: EventKind, row: OutboxItem | OutboxRecord, reason: str | None, now: datetime, **extra: Any
+) -> AuditEvent:
+    """An audit event about one outbox row: its id, key and the reason it moved, on its debtor's trail."""
     return AuditEvent(
         kind=kind,
         occurred_at=now,
         actor=ACTOR,
-        creditor_id=item.creditor_id,
-        account_id=item.account_id,
-        debtor_id=item.debtor_id,
-        data=data,
-    )
-
-
-def _row_event(kind: EventKind, record: OutboxRecord, now: datetime) -> AuditEvent:
-    return AuditEvent(
-        kind=kind,
-        occurred_at=now,
-        actor=ACTOR,
-        creditor_id=record.creditor_id,
-        account_id=record.account_id,
-        debtor_id=record.debtor_id,
-        data={"outbox_id": record.id, "idempotency_key": record.idempotency_key, "reason": record.reason},
+        creditor_id=row.creditor_id,
+        account_id=row.account_id,
+        debtor_id=row.debtor_id,
+        data={"outbox_id": row.id, "idempotency_key": row.idempotency_key, "reason": reason, **extra},
     )
 
 

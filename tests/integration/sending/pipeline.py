@@ -36,6 +36,11 @@ class Crash(BaseException):
     """Stands for SIGKILL inside a test: nothing after the point it is raised runs, nothing is cleaned up."""
 
 
+def die(items: Sequence[Any]) -> None:
+    """A before_send/before_record hook that kills the worker right there."""
+    raise Crash
+
+
 class RecordingQueue:
     """A SendQueue that keeps the batches it was given (the broker's part is tested in test_worker_engine)."""
 

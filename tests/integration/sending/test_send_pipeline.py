@@ -25,6 +25,7 @@ from tests.integration.sending.pipeline import (
     accepted_keys,
     apply_webhooks,
     assert_nothing_lost,
+    die,
     dispatch,
     duplicates,
     make_sender,
@@ -113,9 +114,6 @@ def test_worker_killed_between_claim_and_send_loses_nothing_and_sends_nothing_bl
     plan(uow_factory, clock)
     batches = dispatch(uow_factory, clock)
 
-    def die(items: Sequence[Any]) -> None:
-        raise Crash
-
     with pytest.raises(Crash):
         run_batches(make_sender(uow_factory, clock, running.url, before_send=die), batches[:1])
     claimed = set(batches[0].ids)
@@ -155,9 +153,6 @@ def test_worker_killed_between_send_and_record_is_settled_by_the_status_webhooks
     plan(uow_factory, clock)
     batches = dispatch(uow_factory, clock)
 
-    def die(items: Sequence[Any]) -> None:
-        raise Crash
-
     with pytest.raises(Crash):
         run_batches(make_sender(uow_factory, clock, running.url, before_record=die), batches)
     assert accepted_keys(running) == len(batches[0].ids)  # the first batch left, then the worker died
@@ -187,9 +182,6 @@ def test_duplicate_webhooks_settle_once(uow_factory, clock, engine, acme, sandbo
     running, receiver = sandbox_for(duplicate_status_rate=1.0)
     plan(uow_factory, clock)
     batches = dispatch(uow_factory, clock)
-
-    def die(items: Sequence[Any]) -> None:
-        raise Crash
 
     with pytest.raises(Crash):
         run_batches(make_sender(uow_factory, clock, running.url, before_record=die), batches[:1])
