@@ -117,13 +117,31 @@ class Settings(BaseSettings):
     dispatch_every_seconds: float = Field(
         default=1.0, gt=0, description="How often a worker moves due outbox rows to the broker."
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Cobro's address as debtors reach it: payment links are <public_url>/pay/<reference>.",
+    )
+    payment_provider_url: str = Field(
+        default="http://127.0.0.1:8900",
+        description="The payment provider's API base (the sandbox's checkout lives beside its Graph API).",
+    )
+    payment_webhook_secret: SecretStr = Field(
+        default=SecretStr("sandbox-payments-secret"),
+        description="Shared secret the payment provider signs its webhooks with.",
+    )
 
     def public_defaults_in_production(self) -> list[str]:
         """The secrets still at their published defaults while env is production (each one would let anyone
         forge webhooks or sessions); empty in development, where the defaults match the sandbox."""
         if self.env != "production":
             return []
-        secrets = ("secret_key", "whatsapp_app_secret", "whatsapp_verify_token", "whatsapp_access_token")
+        secrets = (
+            "secret_key",
+            "whatsapp_app_secret",
+            "whatsapp_verify_token",
+            "whatsapp_access_token",
+            "payment_webhook_secret",
+        )
         defaults = type(self).model_fields
         return [
             f"COBRO_{name.upper()}"

@@ -10,7 +10,7 @@ def test_health_and_readiness_answer_on_a_migrated_database(database_url):
         assert client.get("/healthz").json()["status"] == "ok"
         ready = client.get("/readyz")
         assert ready.status_code == 200
-        assert ready.json()["revision"] == "0004"
+        assert ready.json()["revision"] == "0005"
 
 
 def test_readiness_fails_on_an_unmigrated_database(tmp_path):

@@ -11,6 +11,7 @@ from cobro.app.template_parameters import TemplateParameter
 from cobro.domain.accounts import Consent, Creditor, Invoice, OptOut
 from cobro.domain.compliance.opt_out import OptOutEffect
 from cobro.domain.contact import AccountContext, ContactHistory, DebtorContext
+from cobro.domain.conversation.intents import Entities, Reading
 from cobro.domain.events import AuditEvent, EventKind
 from cobro.domain.imports import AccountRow, ImportCounts, RowProblem
 from cobro.domain.messaging import (
@@ -488,4 +489,18 @@ class SendQueue(Protocol):
     def publish(self, batches: Sequence[QueuedBatch]) -> None:
         """Enqueues one send task per batch; raises if the broker refused, leaving the rows `queued` (the
         stale sweep publishes them again)."""
+        ...
+
+
+class MessageReader(Protocol):
+    """Understands a debtor's free text, offline and deterministically (adapters/nlu)."""
+
+    def read(self, text: str, fallback_language: str | None = None) -> Reading:
+        """The message's language (`fallback_language` when the text is too short to tell), intent and
+        confidence."""
+        ...
+
+    def entities(self, text: str, language: str, zone: str, today: date) -> Entities:
+        """Dates (resolved in `zone`, relative to `today`), amounts (in the language's number format) and
+        account or reference numbers written in `text`."""
         ...

@@ -5,6 +5,9 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from cobro.app.conversation_ports import ConversationRepository
+from cobro.app.inbox_ports import InboxRepository
+from cobro.app.payment_ports import PaymentRepository
 from cobro.app.ports import (
     AccountHistoryReader,
     AccountImportBatch,
@@ -39,6 +42,9 @@ class UnitOfWork(Protocol):
     templates: MessageTemplateRepository
     outbox: OutboxRepository
     send_context: SendContextReader
+    conversations: ConversationRepository
+    payments: PaymentRepository
+    inbox: InboxRepository
 
     def __enter__(self) -> Self: ...
 

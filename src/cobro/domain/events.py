@@ -38,6 +38,23 @@ class EventKind(enum.StrEnum):
     STRATEGY_CHANGED = "strategy.changed"
     WRONG_NUMBER_RECORDED = "wrong_number.recorded"
     RIGHT_PARTY_CONFIRMED = "right_party.confirmed"
+    # Debtor conversations (domain/conversation/, app/converse.py) and payments (app/record_payments.py).
+    PAYMENT_REFERENCE_ISSUED = "payment_reference.issued"
+    PAYMENT_UNMATCHED = "payment.unmatched"  # a signed payment notice for no reference Cobro issued
+    CONVERSATION_TURN = "conversation.turn"  # one inbound message understood and answered: intent, flow, step
+    IDENTITY_VERIFIED = "identity.verified"
+    IDENTITY_FAILED = "identity.failed"
+    IDENTITY_LOCKED = "identity.locked"
+    PROMISE_RECORDED = "promise.recorded"
+    PROMISE_BROKEN = "promise.broken"
+    PLAN_AGREED = "plan.agreed"
+    PLAN_BROKEN = "plan.broken"
+    DISPUTE_OPENED = "dispute.opened"
+    HARDSHIP_RECORDED = "hardship.recorded"
+    HANDOFF_OPENED = "handoff.opened"  # the bot handed the conversation to a person (the inbox)
+    HANDOFF_CLAIMED = "handoff.claimed"
+    HANDOFF_REPLIED = "handoff.replied"
+    HANDOFF_RESOLVED = "handoff.resolved"
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,7 @@ debtors = Table(
     UniqueConstraint("id", "creditor_id", name="uq_debtors_id_creditor"),
     # Inbound messages are linked to a debtor by phone across creditors: the unique key leads with creditor_id.
     Index("ix_debtors_phone", "phone"),
+    Index("ix_debtors_wa_user_id", "wa_user_id"),
 )
 
 accounts = Table(
@@ -335,10 +336,12 @@ outbox = Table(
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("decision_id", BigInteger, ForeignKey("contact_decisions.id"), index=True),
-    Column("creditor_id", Integer, nullable=False),
-    Column("debtor_id", Integer, nullable=False),
+    Column("creditor_id", Integer),  # NULL only for a bot reply to a number no creditor knows
+    Column("debtor_id", Integer),  # NULL only for a bot reply to a number that is no debtor's
     Column("account_id", Integer),
     Column("phone_number_id", String(64)),  # the sending number; NULL: the configured default
+    Column("to_address", String(128)),  # the recipient of a bot reply (wa_id or user id); NULL: the debtor
+    Column("conversation_id", Integer),  # the conversation a bot reply belongs to
     Column("kind", String(32), nullable=False),
     Column("stage", String(64)),
     Column("template", String(512)),
@@ -369,4 +372,123 @@ outbox = Table(
         sqlite_where=text(_OPEN_OUTBOX),
     ),
     Index("ix_outbox_debtor_created", "debtor_id", "created_at"),
+)
+
+
+# Debtor conversations (domain/conversation/, decision 0036): one row per business number and contact (a wa_id,
+# or the business-scoped user id when WhatsApp sends no phone), with the flow it is in and who it proved to be.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone_number_id", String(64), nullable=False),
+    Column("contact", String(128), nullable=False),  # the wa_id, or "user:<user_id>"
+    Column("wa_id", String(32)),
+    Column("user_id", String(128)),
+    Column("language", String(8)),
+    Column("creditor_id", Integer),  # of the debtor linked by phone or by verification
+    Column("debtor_id", Integer),
+    Column("verified_debtor_id", Integer),
+    Column("verified_account_id", Integer),
+    Column("verified_until", UTCDateTime),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime),
+    Column("flow", String(32)),
+    Column("step", String(32)),
+    Column("slots", JSON, nullable=False),
+    Column("tries", Integer, nullable=False, server_default="0"),  # unresolved or unclear turns in a row
+    Column("expires_at", UTCDateTime),  # the flow's step times out here
+    Column("last_inbound_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("phone_number_id", "contact", name="uq_conversations_number_contact"),
+    Index("ix_conversations_expires_at", "expires_at"),
+)
+
+# Payment references and links (decision 0037): one per amount offered on one account, with a check digit,
+# valid until a date; the provider's checkout is created when the debtor opens the link.
+payment_references = Table(
+    "payment_references",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(32), nullable=False, unique=True),
+    Column("creditor_id", Integer, nullable=False),
+    Column("account_id", Integer, nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("allow_partial", Integer, nullable=False, server_default="1"),
+    Column("purpose", String(32), nullable=False),  # balance, instalment, down_payment
+    Column("plan_id", Integer),
+    Column("status", String(16), nullable=False),  # open, paid, expired, cancelled
+    Column("valid_until", UTCDateTime, nullable=False),
+    Column("provider", String(32)),
+    Column("checkout_id", String(128)),
+    Column("checkout_url", Text),
+    Column("paid_minor", BigInteger, nullable=False, server_default="0"),
+    Column("paid_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["account_id", "creditor_id"],
+        ["accounts.id", "accounts.creditor_id"],
+        name="fk_payment_references_account_creditor",
+    ),
+)
+
+# Payment plans agreed in a conversation, and their instalments.
+payment_plans = Table(
+    "payment_plans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("creditor_id", Integer, nullable=False),
+    Column("account_id", Integer, nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # current, completed, broken, cancelled
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("down_payment_minor", BigInteger, nullable=False, server_default="0"),
+    Column("instalments", Integer, nullable=False),
+    Column("conversation_id", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["account_id", "creditor_id"],
+        ["accounts.id", "accounts.creditor_id"],
+        name="fk_payment_plans_account_creditor",
+    ),
+)
+
+plan_instalments = Table(
+    "plan_instalments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", ForeignKey("payment_plans.id"), nullable=False),
+    Column("number", Integer, nullable=False),  # 0 is the down payment
+    Column("due_date", Date, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("paid_minor", BigInteger, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),  # due, paid, missed
+    Column("reminded_on", Date),
+    UniqueConstraint("plan_id", "number", name="uq_plan_instalments_plan_number"),
+    Index("ix_plan_instalments_status_due", "status", "due_date"),
+)
+
+# The agent inbox: what the bot hands to a person, with the reason; `cobro inbox` works it.
+inbox_items = Table(
+    "inbox_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("creditor_id", Integer),
+    Column("debtor_id", Integer),
+    Column("account_id", Integer),
+    Column("reason", String(64), nullable=False),
+    Column("detail", Text),
+    Column("status", String(16), nullable=False),  # open, claimed, resolved
+    Column("claimed_by", String(64)),
+    Column("claimed_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("resolution", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_inbox_items_status_created", "status", "created_at"),
 )

@@ -9,7 +9,9 @@ from sqlalchemy import Connection, Engine
 
 from cobro.adapters.db.account_history import SqlAccountHistory
 from cobro.adapters.db.account_import import SqlAccountImportBatch
+from cobro.adapters.db.conversations import SqlConversations
 from cobro.adapters.db.debtor_flags import SqlDebtorFlags
+from cobro.adapters.db.inbox import SqlInbox
 from cobro.adapters.db.messaging import (
     SqlMessageStatuses,
     SqlTemplateReviews,
@@ -17,6 +19,7 @@ from cobro.adapters.db.messaging import (
     SqlWhatsAppMessages,
 )
 from cobro.adapters.db.outbox import SqlOutbox, SqlSendContext
+from cobro.adapters.db.payments import SqlPayments
 from cobro.adapters.db.planning import SqlPlanning
 from cobro.adapters.db.repositories import SqlCreditorRepository, SqlEventLog
 from cobro.adapters.db.strategies import SqlStrategyRepository
@@ -48,6 +51,9 @@ class SqlUnitOfWork:
         self.templates = SqlMessageTemplates(self._connection)
         self.outbox = SqlOutbox(self._connection)
         self.send_context = SqlSendContext(self._connection)
+        self.conversations = SqlConversations(self._connection)
+        self.payments = SqlPayments(self._connection)
+        self.inbox = SqlInbox(self._connection)
         return self
 
     def __exit__(

@@ -14,6 +14,8 @@ from cobro.entrypoints.cli import (
     demo,
     explain,
     imports,
+    inbox,
+    nlu,
     plan,
     sandbox,
     server,
@@ -45,6 +47,8 @@ app.command("explain")(explain.run)
 app.command("worker")(worker.worker)
 app.command("send")(worker.send)
 app.add_typer(worker.outbox_app, name="outbox")
+app.add_typer(nlu.app, name="nlu")
+app.add_typer(inbox.app, name="inbox")
 
 
 @app.callback()
