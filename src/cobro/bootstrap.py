@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import Engine
 
 from cobro.adapters.db.engine import make_engine
 from cobro.adapters.db.uow import SqlUnitOfWorkFactory
+from cobro.app.conversation import Bot, answer_inbound
+from cobro.app.payment_ports import PaymentProvider
+from cobro.app.record_payments import AfterRecord
+from cobro.app.send_outbox import catalogue_index
+from cobro.app.uow import UnitOfWork
 from cobro.config import Settings
 from cobro.domain.clock import Clock, SystemClock
 from cobro.domain.errors import InvalidInput
+from cobro.domain.events import AuditEvent
+from cobro.domain.messaging import InboundMessage
+from cobro.domain.template_catalogue import load_catalogue
 from cobro.logs import configure_logging
 
 
@@ -22,6 +33,29 @@ class Container:
     clock: Clock
     engine: Engine
     uow_factory: SqlUnitOfWorkFactory
+    # Payments (entrypoints/web/payments.py): the provider behind /pay links (None: the sandbox's at
+    # payment_provider_url), and the hook run after a payment is recorded, inside its transaction.
+    payment_provider: PaymentProvider | None = None
+    after_payment: AfterRecord | None = None
+
+    @cached_property
+    def bot(self) -> Bot:
+        """The conversation bot (its classifier trains on first use: a second or two)."""
+        from cobro.adapters.nlu import default_reader
+        from cobro.adapters.strategy_documents import parse_strategy_document
+
+        return Bot(
+            reader=default_reader(),
+            catalogue=catalogue_index(load_catalogue()),
+            public_url=self.settings.public_url.rstrip("/"),
+            parse_strategy=parse_strategy_document,
+        )
+
+    def answer_inbound(
+        self, uow: UnitOfWork, messages: Sequence[InboundMessage], opted_out: set[str], now: datetime
+    ) -> list[AuditEvent]:
+        """The bot's answer to new inbound messages, inside the transaction that records them."""
+        return answer_inbound(uow, self.bot, messages, opted_out, now)
 
     def close(self) -> None:
         """Releases database connections."""

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     dispatch_every_seconds: float = Field(
         default=1.0, gt=0, description="How often a worker moves due outbox rows to the broker."
     )
+    bot_enabled: bool = Field(
+        default=True, description="The server answers debtors' messages (the conversation bot)."
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Cobro's address as debtors reach it: payment links are <public_url>/pay/<reference>.",

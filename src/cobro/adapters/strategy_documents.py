@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from cobro.adapters.conversation_documents import ConversationDocument, conversation_policy, dump_conversation
 from cobro.domain.errors import InvalidInput
 from cobro.domain.strategy import (
     ANNOUNCED_NEXT_STEP,
@@ -212,6 +213,7 @@ class StrategyDocument(_Document):
         default_factory=dict
     )
     segments: list[SegmentDocument] = Field(default_factory=list, max_length=50)
+    conversation: ConversationDocument = Field(default_factory=ConversationDocument)
 
 
 class StrategyDocumentError(InvalidInput):
@@ -281,6 +283,7 @@ def dump_strategy(strategy: Strategy) -> dict[str, Any]:
             }
             for rule in strategy.segments
         ],
+        "conversation": dump_conversation(strategy.conversation),
     }
 
 
@@ -500,6 +503,7 @@ def _strategy(doc: StrategyDocument) -> Strategy:
             for rule in doc.segments
         ),
         fallback=default,
+        conversation=conversation_policy(doc.conversation),
     )
 
 

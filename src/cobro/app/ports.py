@@ -22,7 +22,14 @@ from cobro.domain.messaging import (
     WebhookDelivery,
     WhatsAppMessage,
 )
-from cobro.domain.outbox import OutboxChange, OutboxItem, OutboxRecord, OutboxState, SendOutcome
+from cobro.domain.outbox import (
+    OutboxChange,
+    OutboxItem,
+    OutboxRecord,
+    OutboxState,
+    PreparedMessage,
+    SendOutcome,
+)
 from cobro.domain.planning import PlannedContact
 from cobro.domain.strategy import StrategyVersion
 from cobro.domain.template_catalogue import StoredTemplate, TemplateEntry
@@ -383,6 +390,11 @@ class OutboxRepository(Protocol):
         `lease_until`) and returns them; a row another worker claimed, or already settled, is left alone."""
         ...
 
+    def add_prepared(self, messages: Sequence[PreparedMessage], now: datetime) -> dict[str, int]:
+        """Stores each prepared message (a bot reply, an agent's answer, a receipt) as a `planned` row once
+        per idempotency key; returns the row id of every key, new or already stored."""
+        ...
+
     def settle(self, changes: Sequence[OutboxChange], worker: str, now: datetime) -> list[int]:
         """Applies each change to its row only while `worker` still holds it in `sending`; returns the ids
         changed. A row a status webhook already reconciled, or whose lease a sweep took, is left alone."""
@@ -457,12 +469,30 @@ class OutgoingTemplate:
     callback_data: str
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingReply:
+    """One prepared free-form message ready to send (text, reply buttons or a list), written whole when it
+    was decided; `content` is PreparedMessage's content of type text, buttons or list."""
+
+    to: str  # E.164 phone, wa_id digits, or a business-scoped user id
+    phone_number_id: str
+    content: dict[str, Any]
+    callback_data: str
+
+
+Outgoing = OutgoingTemplate | OutgoingReply
+
+
 class MessageSender(Protocol):
-    """Sends one template through the Cloud API (Meta or the sandbox: only the base URL differs)."""
+    """Sends one message through the Cloud API (Meta or the sandbox: only the base URL differs)."""
 
     async def send_template(self, message: OutgoingTemplate) -> SendOutcome:
         """Accepted with the wamid; Refused when the answer proves nothing was sent; Unknown otherwise.
         Never raises for a WhatsApp or transport failure."""
+        ...
+
+    async def send_reply(self, message: OutgoingReply) -> SendOutcome:
+        """The same for a prepared free-form message (only inside the 24-hour service window)."""
         ...
 
 
@@ -503,4 +533,8 @@ class MessageReader(Protocol):
     def entities(self, text: str, language: str, zone: str, today: date) -> Entities:
         """Dates (resolved in `zone`, relative to `today`), amounts (in the language's number format) and
         account or reference numbers written in `text`."""
+        ...
+
+    def birth_date(self, text: str, language: str) -> date | None:
+        """A date of birth as written ("15/03/1985", "15 de marzo de 1985"), or None."""
         ...

@@ -15,7 +15,7 @@ this delivery inserted are acted on, so a redelivery records nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +43,9 @@ from cobro.domain.messaging import (
 from cobro.domain.outbox import OutboxRecord
 
 ACTOR = "whatsapp"
+# Answers new inbound messages inside the transaction that records them (the bot: app/conversation); gets the
+# wamids whose opt-out was just stored, returns the turns' audit events.
+InboundAnswerer = Callable[[UnitOfWork, Sequence[InboundMessage], set[str], datetime], list[AuditEvent]]
 _STATUS_EVENTS = {
     MessageStatus.SENT: EventKind.MESSAGE_SENT,
     MessageStatus.DELIVERED: EventKind.MESSAGE_DELIVERED,
@@ -110,6 +113,7 @@ def process_webhook_deliveries(
     delivery_ids: Sequence[int] | None = None,
     lease: timedelta = timedelta(minutes=5),
     per_transaction: int = 25,
+    answer: InboundAnswerer | None = None,
 ) -> WebhookProcessing:
     """Claims up to `limit` stored deliveries (only `delivery_ids` when given) and applies them, up to
     `per_transaction` in one transaction; a delivery that fails keeps its error and is retried later with
@@ -130,7 +134,7 @@ def process_webhook_deliveries(
     size = max(per_transaction, 1)
     for group in (readable[start : start + size] for start in range(0, len(readable), size)):
         try:
-            total += _apply_deliveries(uow_factory, clock, group)
+            total += _apply_deliveries(uow_factory, clock, group, answer)
             continue
         except Exception as exc:  # nothing of the group was kept (one transaction); see which one failed
             if len(group) == 1:
@@ -139,7 +143,7 @@ def process_webhook_deliveries(
         split += 1
         for item in group:  # one per transaction, so the others are applied and only the culprit waits
             try:
-                total += _apply_deliveries(uow_factory, clock, [item])
+                total += _apply_deliveries(uow_factory, clock, [item], answer)
             except Exception as exc:  # any failure is kept on the delivery and reported; the loop goes on
                 failures.append(_record_failure(uow_factory, clock, item[0], exc))
     return WebhookProcessing(
@@ -226,6 +230,7 @@ def _apply_deliveries(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
     group: Sequence[tuple[WebhookDelivery, WebhookContents]],
+    answer: InboundAnswerer | None = None,
 ) -> _Applied:
     """Marks the deliveries processed and applies them, all in one transaction; a delivery another worker
     had already finished is skipped (nothing of it is applied twice)."""
@@ -236,12 +241,17 @@ def _apply_deliveries(
         # are), so two workers holding overlapping deliveries lock them in the same order.
         at = clock.now()
         fresh = [contents for delivery, contents in group if uow.deliveries.mark_processed(delivery.id, at)]
-        applied = _apply(uow, fresh, clock.now()) if fresh else _Applied()
+        applied = _apply(uow, fresh, clock.now(), answer) if fresh else _Applied()
         uow.commit()
     return applied
 
 
-def _apply(uow: UnitOfWork, deliveries: Sequence[WebhookContents], now: datetime) -> _Applied:
+def _apply(
+    uow: UnitOfWork,
+    deliveries: Sequence[WebhookContents],
+    now: datetime,
+    answer: InboundAnswerer | None = None,
+) -> _Applied:
     """Applies deliveries as if one after the other: messages and template reviews delivery by delivery,
     the statuses of all of them in one set-based pass, and the events in delivery order."""
     events: list[list[AuditEvent]] = [[] for _ in deliveries]
@@ -254,7 +264,7 @@ def _apply(uow: UnitOfWork, deliveries: Sequence[WebhookContents], now: datetime
         # may share.
         wa_ids = {m.wa_id for m in contents.messages if m.wa_id}
         debtors = uow.messages.debtor_links(wa_ids) if wa_ids else {}
-        reply_events, flagged = _apply_messages(uow, contents.messages, debtors, now)
+        reply_events, flagged = _apply_messages(uow, contents.messages, debtors, now, answer)
         found.extend(reply_events)
         replies += sum(1 for e in reply_events if e.kind is EventKind.REPLY_RECEIVED)
         flags += flagged
@@ -272,7 +282,11 @@ def _apply(uow: UnitOfWork, deliveries: Sequence[WebhookContents], now: datetime
 
 
 def _apply_messages(
-    uow: UnitOfWork, messages: Sequence[InboundMessage], debtors: dict[str, DebtorLink], now: datetime
+    uow: UnitOfWork,
+    messages: Sequence[InboundMessage],
+    debtors: dict[str, DebtorLink],
+    now: datetime,
+    answer: InboundAnswerer | None = None,
 ) -> tuple[list[AuditEvent], int]:
     """Records new inbound messages; what a message asks for (opt-out, wrong number, right party) is
     stored first and its events come before the reply's."""
@@ -289,9 +303,11 @@ def _apply_messages(
     flag_events = record_inbound_requests(uow, list(asking.values()), requests, now) if asking else {}
     flags = sum(len(found) for found in flag_events.values())
     events: list[AuditEvent] = []
+    answering: list[InboundMessage] = []
     for record, message in zip(records, messages, strict=True):
         if record.wamid not in new:
             continue
+        answering.append(message)
         new.discard(record.wamid)  # a wamid twice in one delivery is one reply
         events.extend(flag_events.get(record.wamid, ()))
         data: dict[str, Any] = {"wamid": message.wamid, "type": message.type}
@@ -303,6 +319,9 @@ def _apply_messages(
         events.append(
             _event(EventKind.REPLY_RECEIVED, message.timestamp, record.debtor_id, record.creditor_id, data)
         )
+    if answer is not None and answering:
+        opted_out = {w for w, r in requests.items() if r is not None and not isinstance(r, str)}
+        events.extend(answer(uow, answering, opted_out, now))
     return events, flags
 
 

@@ -26,12 +26,14 @@ from typing import Any
 from cobro.app.plan_contacts import HISTORY_DAYS
 from cobro.app.ports import (
     MessageSender,
+    Outgoing,
+    OutgoingReply,
     OutgoingTemplate,
     SendQueue,
     SendRateLimiter,
     SendRecipient,
 )
-from cobro.app.template_parameters import TemplateValues, render_parameters
+from cobro.app.template_parameters import TemplateParameter, TemplateValues, render_parameters
 from cobro.app.uow import UnitOfWorkFactory
 from cobro.domain.clock import Clock
 from cobro.domain.compliance import ComplianceGate
@@ -59,7 +61,7 @@ from cobro.domain.outbox import (
 )
 from cobro.domain.planning import local_date_of
 from cobro.domain.send_failures import FailureAdvice
-from cobro.domain.template_catalogue import TemplateEntry
+from cobro.domain.template_catalogue import ParameterKind, TemplateEntry
 
 ACTOR = "send-pipeline"
 
@@ -192,11 +194,13 @@ async def send_batch(sender: Sender, phone_number_id: str | None, ids: Sequence[
         first = loop.time() + wait
         interval = 1.0 / sender.limiter.rate(number)
 
-        async def send_at(index: int, item: OutboxItem, message: OutgoingTemplate) -> SendOutcome:
+        async def send_at(index: int, item: OutboxItem, message: Outgoing) -> SendOutcome:
             delay = first + index * interval - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             handed.add(item.id)
+            if isinstance(message, OutgoingReply):
+                return await sender.sender.send_reply(message)
             return await sender.sender.send_template(message)
 
         answers = await asyncio.gather(
@@ -262,8 +266,11 @@ def release_unsent(sender: Sender, ids: Sequence[int]) -> int:
     return released
 
 
-def payload_of(message: OutgoingTemplate) -> dict[str, Any]:
-    """What was sent, as the outbox row and the message row keep it: template, language, parameter texts."""
+def payload_of(message: Outgoing) -> dict[str, Any]:
+    """What was sent, as the outbox row and the message row keep it: template, language, parameter texts;
+    or a prepared message's content."""
+    if isinstance(message, OutgoingReply):
+        return {"to": message.to, **message.content, "biz_opaque_callback_data": message.callback_data}
     return {
         "to": message.to,
         "template": message.entry.name,
@@ -278,7 +285,7 @@ def payload_of(message: OutgoingTemplate) -> dict[str, Any]:
 
 def _claim_and_check(
     sender: Sender, ids: list[int], number: str
-) -> tuple[list[OutboxItem], list[tuple[OutboxItem, OutgoingTemplate]], list[OutboxChange]]:
+) -> tuple[list[OutboxItem], list[tuple[OutboxItem, Outgoing]], list[OutboxChange]]:
     now = sender.clock.now()
     with sender.uow_factory() as uow:
         claimed = uow.outbox.claim(ids, sender.worker, now, now + sender.policy.lease)
@@ -286,12 +293,14 @@ def _claim_and_check(
             uow.commit()
             return [], [], []
         since = now - timedelta(days=HISTORY_DAYS)
-        recipients = uow.send_context.recipients({item.debtor_id for item in claimed}, since)
-        ready: list[tuple[OutboxItem, OutgoingTemplate]] = []
+        debtor_ids = {item.debtor_id for item in claimed if item.debtor_id is not None}
+        recipients = uow.send_context.recipients(debtor_ids, since) if debtor_ids else {}
+        ready: list[tuple[OutboxItem, Outgoing]] = []
         blocked: list[OutboxChange] = []
         for item in claimed:
             try:
-                checked = recheck(item, recipients.get(item.debtor_id), now, sender.policy, number)
+                recipient = recipients.get(item.debtor_id) if item.debtor_id is not None else None
+                checked = recheck(item, recipient, now, sender.policy, number)
             except Exception as exc:  # one bad row must not hold its whole batch back forever
                 checked = OutboxChange(
                     item.id,
@@ -312,13 +321,15 @@ def _claim_and_check(
 
 def recheck(
     item: OutboxItem, recipient: SendRecipient | None, now: datetime, policy: SendPolicy, number: str
-) -> OutgoingTemplate | OutboxChange:
+) -> Outgoing | OutboxChange:
     """The message to send now, or why it must not go: the gate and the ledger, read fresh at claim time.
 
     A message planned at 20:55 is not sent at 21:01: the gate's answer now decides. A deferral within the
     debtor's same local day keeps the row (due at the next allowed instant); one past that day cancels it, and
     the planner decides again on the next day (a reminder belongs to the day it was planned for).
     """
+    if item.content is not None:
+        return recheck_prepared(item, recipient, now, policy, number)
     if recipient is None:
         return _cancel(item, "the debtor no longer exists")
     account = _account(recipient.accounts, item.account_id)
@@ -380,9 +391,84 @@ def recheck(
     )
 
 
+def recheck_prepared(
+    item: OutboxItem, recipient: SendRecipient | None, now: datetime, policy: SendPolicy, number: str
+) -> Outgoing | OutboxChange:
+    """A prepared message (a bot reply, an agent's answer, a receipt) as stored, or why it must not go now.
+
+    Free-form content goes only inside the 24-hour window it was written in. To a debtor, the gate decides
+    with fresh data (an opt-out or a wrong number since, an unapproved template, contact hours for a template
+    outside the window); to a number that is no debtor's, only content that mentions no debt was ever written
+    (the bot's pre-verification texts), and the window alone decides.
+    """
+    content = dict(item.content or {})
+    mentions_debt = bool(content.pop("mentions_debt", True))
+    window_text = content.pop("window_until", None)
+    window_until = datetime.fromisoformat(window_text) if isinstance(window_text, str) else None
+    is_template = content.get("type") == "template"
+    if not is_template and (window_until is None or now >= window_until):
+        return _cancel(
+            item, "the 24-hour window closed before the reply could be sent", ("whatsapp.service_window",)
+        )
+    if item.debtor_id is not None:
+        if recipient is None:
+            return _cancel(item, "the debtor no longer exists")
+        debtor = recipient.debtor
+        to = item.to_address or debtor.phone
+        account = _account(recipient.accounts, item.account_id) or (
+            recipient.accounts[0] if recipient.accounts else None
+        )
+        if account is None:
+            return _cancel(item, "the debtor has no account any more")
+        intent = OutboundIntent(
+            kind=item.kind,
+            to_phone=to if to.startswith("+") or not to.isdigit() else "+" + to,
+            is_template=is_template,
+            template_approved=(item.template or "", item.language or "") in policy.catalogue
+            or not is_template,
+            mentions_debt=mentions_debt,
+            template=item.template,
+            language=item.language,
+        )
+        decision = policy.gate.check(debtor, account, intent, now, _without(recipient.history, item.id))
+        if decision.verdict is Verdict.BLOCK:
+            return _cancel(item, "the gate blocks it now: " + _reasons(decision.findings), decision.rule_ids)
+        if decision.verdict is Verdict.DEFER:
+            reason = "the gate defers it at claim time: " + _reasons(decision.findings)
+            later = decision.not_before or now
+            return OutboxChange(
+                item.id, OutboxState.PLANNED, due_at=later, reason=reason, refund_attempt=True
+            )
+    elif item.to_address is None:
+        return _cancel(item, "a reply with no debtor needs the address it answers")
+    elif mentions_debt:
+        return _cancel(item, "a message about a debt is never sent to a number that is no debtor's")
+    to = item.to_address or ""
+    if item.debtor_id is not None and recipient is not None:
+        to = item.to_address or recipient.debtor.phone
+    if not is_template:
+        return OutgoingReply(to=to, phone_number_id=number, content=content, callback_data=item.callback_data)
+    entry = policy.catalogue.get((item.template or "", item.language or ""))
+    if entry is None:
+        return OutboxChange(
+            item.id,
+            OutboxState.FAILED,
+            reason=f"template {item.template} ({item.language}) is not in the catalogue",
+        )
+    parameters = tuple(
+        TemplateParameter(
+            ParameterKind(p["kind"]), str(p["text"]), p.get("currency_code"), p.get("amount_1000")
+        )
+        for p in content.get("parameters", [])
+    )
+    return OutgoingTemplate(
+        to=to, phone_number_id=number, entry=entry, parameters=parameters, callback_data=item.callback_data
+    )
+
+
 def _record(
     sender: Sender,
-    ready: list[tuple[OutboxItem, OutgoingTemplate]],
+    ready: list[tuple[OutboxItem, Outgoing]],
     outcomes: Sequence[SendOutcome],
     changes: list[OutboxChange],
     number: str,
@@ -392,15 +478,17 @@ def _record(
     events: list[AuditEvent] = []
     for (item, message), outcome, change in zip(ready, outcomes, changes, strict=True):
         if isinstance(outcome, Accepted):
+            address = message.to.removeprefix("+")
             messages.append(
                 WhatsAppMessage(
                     wamid=outcome.wamid,
                     direction=Direction.OUTBOUND,
                     phone_number_id=number,
-                    type="template",
+                    type=_message_type(message),
                     occurred_at=now,
                     content=payload_of(message),
-                    wa_id=message.to.removeprefix("+"),
+                    wa_id=address if address.isdigit() else None,
+                    user_id=None if address.isdigit() else message.to,
                     biz_opaque_callback_data=message.callback_data,
                     status=MessageStatus.ACCEPTED,
                     status_at=now,
@@ -435,6 +523,12 @@ def _record(
         if events:
             uow.events.append_many(events)
         uow.commit()
+
+
+def _message_type(message: Outgoing) -> str:
+    if isinstance(message, OutgoingTemplate):
+        return "template"
+    return "text" if message.content.get("type") == "text" else "interactive"
 
 
 def _account(accounts: Sequence[AccountContext], account_id: int | None) -> AccountContext | None:

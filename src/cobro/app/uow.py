@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -58,6 +59,10 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Discards everything done since the last commit."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        """A nested transaction: what is done inside is undone alone when the block raises."""
         ...
 
     def account_import(self, creditor_id: int) -> AccountImportBatch:

@@ -68,8 +68,8 @@ class OutboxItem:
 
     id: int
     idempotency_key: str
-    creditor_id: int
-    debtor_id: int
+    creditor_id: int | None  # None only for a bot reply to a number no creditor knows
+    debtor_id: int | None  # None only for a bot reply to a number that is no debtor's
     account_id: int | None
     kind: MessageKind
     stage: str | None
@@ -77,6 +77,9 @@ class OutboxItem:
     language: str | None
     phone_number_id: str | None  # the sending number; None: the configured default
     attempts: int  # including the one just claimed
+    to_address: str | None = None  # a bot reply's recipient (wa_id or user id); None: the debtor's phone
+    conversation_id: int | None = None
+    content: dict[str, Any] | None = None  # a prepared message (bot replies); None: render from the ledger
 
     @property
     def callback_data(self) -> str:
@@ -90,8 +93,8 @@ class OutboxRecord:
 
     id: int
     idempotency_key: str
-    creditor_id: int
-    debtor_id: int
+    creditor_id: int | None
+    debtor_id: int | None
     account_id: int | None
     kind: str
     template: str | None
@@ -102,6 +105,47 @@ class OutboxRecord:
     wamid: str | None = None
     error_code: int | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedMessage:
+    """A message written whole when it was decided (a bot reply, an agent's answer, a receipt): its content is
+    stored on the outbox row and sent unchanged after the claim-time check.
+
+    `content` is one of {"type": "text", "text"}, {"type": "buttons", "text", "buttons": [{"id", "title"}]},
+    {"type": "list", "text", "button", "rows": [{"id", "title", "description"?}]} or {"type": "template",
+    "template", "language", "parameters": [{"kind", "text", "currency_code"?, "amount_1000"?}]}; every
+    value already filled from the ledger."""
+
+    idempotency_key: str
+    kind: MessageKind
+    content: dict[str, Any]
+    due_at: datetime
+    window_until: datetime | None  # free-form content only until then (24 h after the debtor's last message)
+    mentions_debt: bool
+    creditor_id: int | None = None
+    debtor_id: int | None = None
+    account_id: int | None = None
+    conversation_id: int | None = None
+    phone_number_id: str | None = None
+    to_address: str | None = None  # the wa_id or user id written to; None: the debtor's phone
+
+    @property
+    def template(self) -> str | None:
+        """The template's name for a template message."""
+        return str(self.content["template"]) if self.content.get("type") == "template" else None
+
+    @property
+    def language(self) -> str | None:
+        """The template's language for a template message."""
+        return str(self.content["language"]) if self.content.get("type") == "template" else None
+
+    def stored_content(self) -> dict[str, Any]:
+        """The content as the row keeps it, with the facts the claim-time check needs."""
+        extra: dict[str, Any] = {"mentions_debt": self.mentions_debt}
+        if self.window_until is not None:
+            extra["window_until"] = self.window_until.isoformat()
+        return {**self.content, **extra}
 
 
 @dataclass(frozen=True, slots=True)

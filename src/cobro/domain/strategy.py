@@ -15,6 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from cobro.domain.conversation.policy import ConversationPolicy
+
 MENU_OPTIONS = ("PAY_NOW", "PAYMENT_PLAN", "MORE_TIME", "TALK_TO_AGENT", "OPT_OUT")
 AGE_SEGMENTS = ("age_0_30", "age_30_90", "age_90_plus")
 AMOUNT_SEGMENTS = ("amount_low", "amount_mid", "amount_high")
@@ -177,6 +179,7 @@ class Strategy:
     segments: tuple[Segment, ...] = ()
     fallback: Fallback = Fallback()
     description: str = ""
+    conversation: ConversationPolicy = field(default_factory=ConversationPolicy)
     _plans: dict[tuple[str, ...], tuple[_PlannedStage, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

@@ -112,16 +112,29 @@ def test_a_service_reply_inside_the_24_hour_window_is_exempt_from_hours_and_caps
     assert check(intent=reply, now=LATE, history=wrote) == ("allow",)
 
 
-def test_a_service_reply_still_respects_consent_opt_out_and_right_party() -> None:
+def test_a_service_reply_still_respects_opt_out_and_right_party() -> None:
     reply = intent(MessageKind.SERVICE_REPLY, is_template=False)
     wrote = history(last_inbound_at=NOW - timedelta(minutes=5))
-    assert check(debtor=debtor(consent=None), intent=reply, history=wrote) == ("block", "consent.missing")
     assert check(debtor=debtor(opt_out=OPT_OUT), intent=reply, history=wrote) == ("block", "opt_out.recorded")
     unconfirmed = debtor(right_party_confirmed_at=None)
     assert check(debtor=unconfirmed, intent=reply, history=wrote) == (
         "block",
         "third_party.right_party_unconfirmed",
     )
+
+
+def test_a_reply_inside_the_window_answers_whoever_wrote_but_outside_it_needs_consent() -> None:
+    # The debtor's own message asks to be answered (WhatsApp's user-initiated conversation), even from a
+    # number other than the one on record (the bot verifies identity before it discloses anything); a
+    # template sent after the window is a message Cobro starts, and needs consent and the number on record.
+    reply = intent(MessageKind.SERVICE_REPLY, is_template=False)
+    wrote = history(last_inbound_at=NOW - timedelta(minutes=5))
+    assert check(debtor=debtor(consent=None), intent=reply, history=wrote) == ("allow",)
+    elsewhere = intent(MessageKind.SERVICE_REPLY, is_template=False, to_phone="+5215550009999")
+    assert check(intent=elsewhere, history=wrote) == ("allow",)
+    later = intent(MessageKind.SERVICE_REPLY)
+    stale = history(last_inbound_at=NOW - timedelta(hours=30))
+    assert check(debtor=debtor(consent=None), intent=later, history=stale) == ("block", "consent.missing")
 
 
 def test_a_service_reply_answers_a_disputing_debtor() -> None:

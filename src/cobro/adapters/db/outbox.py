@@ -38,6 +38,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import FromClause
 
 from cobro.adapters.db.planning import SqlPlanning
@@ -52,6 +54,7 @@ from cobro.domain.outbox import (
     OutboxItem,
     OutboxRecord,
     OutboxState,
+    PreparedMessage,
     idempotency_key_from_callback,
 )
 
@@ -59,8 +62,9 @@ _o = outbox.c
 # The fields of OutboxItem and OutboxRecord, by name.
 _ITEM_COLUMNS = (
     _o.id, _o.idempotency_key, _o.creditor_id, _o.debtor_id, _o.account_id, _o.kind, _o.stage, _o.template,
-    _o.language, _o.phone_number_id, _o.attempts,
+    _o.language, _o.phone_number_id, _o.attempts, _o.to_address, _o.conversation_id,
 )  # fmt: skip
+_ITEM_WITH_CONTENT = (*_ITEM_COLUMNS, _o.payload)
 _RECORD_COLUMNS = (
     _o.id, _o.idempotency_key, _o.creditor_id, _o.debtor_id, _o.account_id, _o.kind, _o.template, _o.state,
     _o.due_at, _o.attempts, _o.updated_at, _o.wamid, _o.error_code, _o.reason,
@@ -142,10 +146,50 @@ class SqlOutbox:
                     attempts=_o.attempts + 1,
                     updated_at=now,
                 )
-                .returning(*_ITEM_COLUMNS)
+                .returning(*_ITEM_WITH_CONTENT)
             )
             claimed.extend(_item(row) for row in self._connection.execute(statement))
         return sorted(claimed, key=lambda item: item.id)
+
+    def add_prepared(self, messages: Sequence[PreparedMessage], now: datetime) -> dict[str, int]:
+        """Stores each prepared message as a `planned` row once per idempotency key (a key already stored is
+        left alone); returns the row id of every key, new or not."""
+        if not messages:
+            return {}
+        keys = [m.idempotency_key for m in messages]
+        rows = [
+            {
+                "idempotency_key": m.idempotency_key,
+                "creditor_id": m.creditor_id,
+                "debtor_id": m.debtor_id,
+                "account_id": m.account_id,
+                "conversation_id": m.conversation_id,
+                "phone_number_id": m.phone_number_id,
+                "to_address": m.to_address,
+                "kind": m.kind.value,
+                "template": m.template,
+                "language": m.language,
+                "state": OutboxState.PLANNED.value,
+                "due_at": m.due_at,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+                "payload": m.stored_content(),
+            }
+            for m in messages
+        ]
+        existing = set(
+            self._connection.execute(select(_o.idempotency_key).where(_o.idempotency_key.in_(keys))).scalars()
+        )
+        fresh = [row for row in rows if row["idempotency_key"] not in existing]
+        if fresh:
+            insert = pg_insert if self._postgresql else sqlite_insert
+            statement = insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            self._connection.execute(statement, fresh)
+        found = self._connection.execute(
+            select(_o.idempotency_key, _o.id).where(_o.idempotency_key.in_(keys))
+        ).all()
+        return {row.idempotency_key: row.id for row in found}
 
     def settle(self, changes: Sequence[OutboxChange], worker: str, now: datetime) -> list[int]:
         """Applies each change only to a row `worker` still holds in `sending`: one UPDATE per target state;
@@ -446,7 +490,11 @@ def _batches(rows: Sequence[Any], batch_size: int) -> list[QueuedBatch]:
 
 
 def _item(row: Any) -> OutboxItem:
-    return OutboxItem(**{**row._mapping, "kind": MessageKind(row.kind)})
+    fields = dict(row._mapping)
+    payload = fields.pop("payload", None)
+    # Only a prepared message's row carries content before it is sent (the planner's rows render at send time).
+    content = payload if isinstance(payload, dict) and payload.get("type") else None
+    return OutboxItem(**{**fields, "kind": MessageKind(row.kind), "content": content})
 
 
 def _records(rows: Any) -> list[OutboxRecord]:

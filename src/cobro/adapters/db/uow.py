@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Self
 
@@ -82,6 +83,10 @@ class SqlUnitOfWork:
         """Rolls back and starts a new transaction on the same connection."""
         self.connection.rollback()
         self.connection.begin()
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        """A SAVEPOINT: the block's work is rolled back alone when it raises."""
+        return self.connection.begin_nested()
 
     def account_import(self, creditor_id: int) -> SqlAccountImportBatch:
         """Stages an account import inside this transaction."""

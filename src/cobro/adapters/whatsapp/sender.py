@@ -15,9 +15,19 @@ import httpx
 
 from cobro.adapters.whatsapp.client import DEFAULT_TIMEOUT, WhatsAppClient
 from cobro.adapters.whatsapp.errors import WhatsAppError
-from cobro.adapters.whatsapp.messages import InvalidMessage, TemplateMessage
+from cobro.adapters.whatsapp.messages import (
+    ButtonsMessage,
+    InvalidMessage,
+    ListMessage,
+    ListRow,
+    ListSection,
+    OutboundMessage,
+    ReplyButton,
+    TemplateMessage,
+    TextMessage,
+)
 from cobro.adapters.whatsapp.template_payloads import template_message
-from cobro.app.ports import OutgoingTemplate
+from cobro.app.ports import OutgoingReply, OutgoingTemplate
 from cobro.domain.outbox import Accepted, Refused, SendOutcome, Unknown
 from cobro.domain.send_failures import FailureAdvice
 
@@ -38,6 +48,24 @@ def template_of(message: OutgoingTemplate) -> TemplateMessage:
         to=message.to,
         biz_opaque_callback_data=message.callback_data,
     )
+
+
+def reply_of(message: OutgoingReply) -> OutboundMessage:
+    """The Cloud API message for a prepared reply (text, reply buttons or a list); raises InvalidMessage."""
+    content = message.content
+    kind = content.get("type")
+    common: dict[str, Any] = {"to": message.to, "biz_opaque_callback_data": message.callback_data}
+    if kind == "text":
+        return TextMessage(body=str(content["text"]), **common)
+    if kind == "buttons":
+        buttons = tuple(ReplyButton(str(b["id"]), str(b["title"])) for b in content["buttons"])
+        return ButtonsMessage(body=str(content["text"]), buttons=buttons, **common)
+    if kind == "list":
+        rows = tuple(ListRow(str(r["id"]), str(r["title"]), r.get("description")) for r in content["rows"])
+        return ListMessage(
+            body=str(content["text"]), button=str(content["button"]), sections=(ListSection(rows),), **common
+        )
+    raise InvalidMessage(f"a prepared reply of type {kind!r} cannot be sent as free-form content")
 
 
 def request_body(message: OutgoingTemplate) -> dict[str, Any]:
@@ -119,15 +147,26 @@ class GraphSender:
     async def send_template(self, message: OutgoingTemplate) -> SendOutcome:
         """Accepted with the wamid; Refused when the answer proves nothing was sent; Unknown otherwise."""
         try:
-            body = template_of(message)
+            body: OutboundMessage = template_of(message)
         except InvalidMessage as exc:
             # Built before any request: nothing left, and the same parameters would fail the same way.
             return Refused(FailureAdvice.FIX_TEMPLATE, f"not sent, the message is malformed: {exc}")
+        return await self._send(message.phone_number_id, body)
+
+    async def send_reply(self, message: OutgoingReply) -> SendOutcome:
+        """The same for a prepared free-form reply."""
+        try:
+            body = reply_of(message)
+        except (InvalidMessage, KeyError, TypeError) as exc:
+            return Refused(FailureAdvice.FIX_TEMPLATE, f"not sent, the message is malformed: {exc}")
+        return await self._send(message.phone_number_id, body)
+
+    async def _send(self, phone_number_id: str, body: OutboundMessage) -> SendOutcome:
         if self._in_flight is None:
             self._in_flight = asyncio.Semaphore(self.max_in_flight)
         try:
             async with self._in_flight:
-                accepted = await self.client_for(message.phone_number_id).send(body)
+                accepted = await self.client_for(phone_number_id).send(body)
         except WhatsAppError as exc:
             if exc.definitely_not_sent:
                 return Refused(exc.advice, exc.message, exc.code, exc.http_status)

@@ -64,7 +64,10 @@ def block_findings(
             f"The debtor's time zones {list(debtor.time_zones)} are missing or unknown, so "
             "Cobro cannot tell the local time and sends nothing until a valid IANA zone is on record.",
         )
-    if kind is not MessageKind.OPT_OUT_CONFIRMATION and debtor.consent is None:
+    # A reply inside the window answers the person who wrote: their message is the request to be answered,
+    # and the bot discloses nothing before they prove who they are (domain/conversation).
+    answering = kind is MessageKind.SERVICE_REPLY and window_open
+    if kind is not MessageKind.OPT_OUT_CONFIRMATION and debtor.consent is None and not answering:
         add(
             "consent.missing",
             "There is no record of the debtor's consent to be contacted on WhatsApp by this "
@@ -95,7 +98,7 @@ def block_findings(
             f"The debtor opted out ({opt_out.scope}) at {_utc(opt_out.at)}; Cobro honours an "
             "opt-out at once and sends nothing more on this channel.",
         )
-    if intent.to_phone != debtor.phone:
+    if intent.to_phone != debtor.phone and not answering:
         add(
             "third_party.unlisted_number",
             f"The message is addressed to {mask_phone(intent.to_phone)}, not to the "

@@ -17,13 +17,24 @@ _log = structlog.get_logger("cobro.scheduler")
 
 
 def plan_once(container: Container) -> None:
-    """Plans every account now and stores the new decisions."""
+    """Plans every account now and stores the new decisions, then runs the conversations' follow-ups
+    (broken promises, instalment reminders, missed instalments)."""
     from cobro.app.plan_contacts import plan_contacts
     from cobro.entrypoints.planning import planning_policy_with
 
     policy = planning_policy_with(container.uow_factory, waba_id=container.settings.whatsapp_waba_id)
     summary = plan_contacts(container.uow_factory, container.clock, policy)
     _log.info("plan_run", accounts=summary.accounts, stored=summary.stored, **dict(summary.actions))
+    if container.settings.bot_enabled:
+        from cobro.app.conversation.jobs import run_conversation_jobs
+
+        jobs = run_conversation_jobs(container.uow_factory, container.clock, container.bot)
+        _log.info(
+            "conversation_jobs",
+            promises_broken=jobs.promises_broken,
+            instalments_reminded=jobs.instalments_reminded,
+            instalments_missed=jobs.instalments_missed,
+        )
 
 
 async def plan_periodically(container: Container, every: float) -> None:

@@ -24,7 +24,12 @@ from litestar.response import Response
 from cobro.adapters.db import migrate
 from cobro.adapters.whatsapp.signature import verify_signature
 from cobro.adapters.whatsapp.webhook_payloads import MalformedWebhook, parse_webhook
-from cobro.app.record_webhooks import WebhookProcessing, process_webhook_deliveries, store_webhook_delivery
+from cobro.app.record_webhooks import (
+    InboundAnswerer,
+    WebhookProcessing,
+    process_webhook_deliveries,
+    store_webhook_delivery,
+)
 from cobro.app.uow import UnitOfWorkFactory
 from cobro.bootstrap import Container
 from cobro.domain.clock import Clock
@@ -50,8 +55,10 @@ class WebhookProcessor:
         drain_every: float = 30.0,
         appliers: int = 3,
         per_transaction: int = 25,
+        answer: InboundAnswerer | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._answer = answer
         self._clock = clock
         self._batch = batch
         self._per_transaction = per_transaction
@@ -97,6 +104,7 @@ class WebhookProcessor:
                     limit=len(ids),
                     delivery_ids=ids,
                     per_transaction=self._per_transaction,
+                    answer=self._answer,
                 )
             )
         if time.monotonic() - self._last_drain >= self._drain_every:
@@ -115,6 +123,7 @@ class WebhookProcessor:
                     self._parse,
                     limit=self._batch,
                     per_transaction=self._per_transaction,
+                    answer=self._answer,
                 )
                 self._report(report)
                 if report.claimed < self._batch:
