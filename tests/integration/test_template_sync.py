@@ -106,19 +106,19 @@ def test_the_whole_catalogue_is_approved_and_a_second_sync_submits_nothing(
     sandbox_url: str, account_templates: httpx.Client, templates_uow: SqlUnitOfWorkFactory
 ) -> None:
     first = run_sync(sandbox_url, templates_uow, CATALOGUE)
-    assert first.count(SyncAction.SUBMITTED) == 44
-    assert first.by_status() == {"APPROVED": 44}, [r for r in first.results if r.status != "APPROVED"]
+    assert first.count(SyncAction.SUBMITTED) == 60
+    assert first.by_status() == {"APPROVED": 60}, [r for r in first.results if r.status != "APPROVED"]
     with templates_uow() as uow:
         assert uow.templates.approved(WABA_ID) == {e.key for e in CATALOGUE}
-    assert len(events(templates_uow, EventKind.TEMPLATE_SUBMITTED)) == 44
-    assert len(events(templates_uow, EventKind.TEMPLATE_REVIEWED)) == 44
+    assert len(events(templates_uow, EventKind.TEMPLATE_SUBMITTED)) == 60
+    assert len(events(templates_uow, EventKind.TEMPLATE_REVIEWED)) == 60
 
     second = run_sync(sandbox_url, templates_uow, CATALOGUE)
-    assert second.count(SyncAction.UNCHANGED) == 44
-    assert second.by_status() == {"APPROVED": 44}
-    assert len(on_account(account_templates)) == 44
-    assert len(events(templates_uow, EventKind.TEMPLATE_SUBMITTED)) == 44  # nothing new submitted
-    assert len(events(templates_uow, EventKind.TEMPLATE_REVIEWED)) == 44  # and no status changed
+    assert second.count(SyncAction.UNCHANGED) == 60
+    assert second.by_status() == {"APPROVED": 60}
+    assert len(on_account(account_templates)) == 60
+    assert len(events(templates_uow, EventKind.TEMPLATE_SUBMITTED)) == 60  # nothing new submitted
+    assert len(events(templates_uow, EventKind.TEMPLATE_REVIEWED)) == 60  # and no status changed
 
 
 def test_a_threatening_template_is_lint_blocked_and_never_reaches_the_account(

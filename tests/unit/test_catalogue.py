@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from cobro.adapters.whatsapp.template_payloads import definition_for
 from cobro.domain.contact import MessageKind
 from cobro.domain.template_catalogue import (
     COLLECTION_PARAMETERS,
     LANGUAGES,
+    TEMPLATE_KINDS,
     CatalogueError,
     ParameterKind,
     TemplateEntry,
@@ -21,6 +23,8 @@ from cobro.domain.template_catalogue import (
     load_catalogue,
     template_language,
 )
+from cobro.sandbox.review import review
+from cobro.sandbox.templates import Template
 
 NAMES = {
     "cobro_reminder_before_due",
@@ -34,6 +38,10 @@ NAMES = {
     "cobro_long_debt_checkin",
     "cobro_right_party_check",
     "cobro_opt_out_confirmation",
+    "cobro_plan_instalment_reminder",
+    "cobro_promise_followup",
+    "cobro_payment_receipt",
+    "cobro_agent_followup",
 }
 CATALOGUE = load_catalogue()
 VARIABLE = re.compile(r"\{\{(\d+)\}\}")
@@ -58,7 +66,7 @@ def test_every_template_exists_in_all_four_languages_once() -> None:
     assert set(by_name()) == NAMES
     for name, entries in by_name().items():
         assert sorted(e.language for e in entries) == sorted(LANGUAGES), name
-    assert len(CATALOGUE) == 44
+    assert len(CATALOGUE) == 60
 
 
 def test_languages_agree_on_parameters_buttons_kind_and_category() -> None:
@@ -94,7 +102,7 @@ def test_buttons_are_quick_replies_with_short_labels_and_no_marketing_words(entr
 
 def test_collection_templates_carry_what_the_debtor_needs_and_offer_an_opt_out() -> None:
     collection = [e for e in CATALOGUE if e.kind is MessageKind.COLLECTION]
-    assert len(collection) == 36
+    assert len(collection) == 44
     for entry in collection:
         assert set(entry.parameters) >= COLLECTION_PARAMETERS, entry.key
         assert ParameterKind.CREDITOR_NAME in entry.parameters
@@ -111,6 +119,10 @@ def test_the_stages_offer_the_buttons_the_strategy_expects() -> None:
         "cobro_plan_options": ["PAYMENT_PLAN", "PAY_NOW", "TALK_TO_AGENT", "OPT_OUT"],
         "cobro_long_debt_checkin": ["PAYMENT_PLAN", "PAY_NOW", "TALK_TO_AGENT", "OPT_OUT"],
         "cobro_right_party_check": ["RIGHT_PARTY_YES", "WRONG_NUMBER"],
+        "cobro_plan_instalment_reminder": ["PAY_NOW", "MORE_TIME", "TALK_TO_AGENT", "OPT_OUT"],
+        "cobro_promise_followup": ["PAY_NOW", "MORE_TIME", "TALK_TO_AGENT", "OPT_OUT"],
+        "cobro_payment_receipt": ["TALK_TO_AGENT"],
+        "cobro_agent_followup": ["TALK_TO_AGENT"],
     }
     for name, payloads in expected.items():
         assert [b.payload for b in by_name()[name][0].buttons] == payloads
@@ -203,3 +215,60 @@ def test_a_debtor_language_picks_the_catalogue_language() -> None:
         "pt_BR",
         "es",
     ]
+
+
+def test_the_new_stages_say_what_they_are_about() -> None:
+    instalment = by_name()["cobro_plan_instalment_reminder"][0]
+    assert instalment.parameters[2:5] == (
+        ParameterKind.AMOUNT,
+        ParameterKind.INVOICE_REFERENCE,
+        ParameterKind.DUE_DATE,
+    )
+    for entry in by_name()["cobro_promise_followup"]:
+        assert entry.kind is MessageKind.COLLECTION
+        assert ParameterKind.PROMISE_DATE in entry.parameters
+        assert entry.parameters.index(ParameterKind.AMOUNT) + 1 == entry.parameters.index(
+            ParameterKind.PROMISE_DATE
+        )
+
+
+def test_the_receipt_is_a_service_template_with_both_amounts() -> None:
+    for entry in by_name()["cobro_payment_receipt"]:
+        assert entry.kind is MessageKind.SERVICE_REPLY
+        assert entry.parameters == (
+            ParameterKind.DEBTOR_NAME,
+            ParameterKind.CREDITOR_NAME,
+            ParameterKind.PAID_AMOUNT,
+            ParameterKind.INVOICE_REFERENCE,
+            ParameterKind.REMAINING_AMOUNT,
+        )
+
+
+def test_the_agent_follow_up_has_no_amount_and_no_debt_words() -> None:
+    for entry in by_name()["cobro_agent_followup"]:
+        assert entry.kind is MessageKind.SERVICE_REPLY
+        assert entry.parameters == (ParameterKind.DEBTOR_NAME, ParameterKind.CREDITOR_NAME)
+        for _, text in entry.texts():
+            assert not DEBT_WORDS.search(text), (entry.language, text)
+
+
+def test_a_template_kind_the_catalogue_does_not_know_names_the_entry(tmp_path: Path) -> None:
+    assert set(TEMPLATE_KINDS) == {"collection", "right_party_check", "opt_out_confirmation", "service"}
+    path = tmp_path / "catalogue.toml"
+    path.write_text(
+        '[[template]]\nname = "x"\nlanguage = "en"\ncategory = "UTILITY"\nkind = "service_reply"\n'
+        'body = "Hi {{1}}, thanks."\nparameters = ["debtor_name"]\nexamples = ["Ann"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogueError, match=r"x en.*kind 'service_reply' is not one of"):
+        load_catalogue(path)
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: f"{e.name}-{e.language}")
+def test_the_sandboxs_review_approves_every_entry_in_its_own_category(entry: TemplateEntry) -> None:
+    submitted = definition_for(entry)
+    template = Template(
+        "1", submitted.name, submitted.language, submitted.category, "PENDING", submitted.components
+    )
+    result = review(template)
+    assert (result.status, result.reason, result.category) == ("APPROVED", "NONE", None), result.detail

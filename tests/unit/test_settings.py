@@ -8,6 +8,7 @@ OWN_SECRETS = {
     "whatsapp_app_secret": "own-2",
     "whatsapp_verify_token": "own-3",
     "whatsapp_access_token": "own-4",
+    "payment_webhook_secret": "own-5",
 }
 
 

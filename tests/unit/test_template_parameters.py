@@ -130,3 +130,51 @@ def test_the_definition_submits_header_body_examples_and_button_labels() -> None
     assert [c["type"] for c in components] == ["HEADER", "BODY", "BUTTONS"]
     assert components[1]["example"] == {"body_text": [list(entry.examples)]}
     assert [b["text"] for b in components[2]["buttons"]] == [b.label for b in entry.buttons]
+
+
+def test_a_receipt_carries_the_paid_and_the_remaining_amount_as_currency_parameters() -> None:
+    entry = find_entry(CATALOGUE, "cobro_payment_receipt", "pt_BR")
+    assert entry is not None
+    receipt = values(
+        "pt",
+        "BR",
+        "BRL",
+        paid_amount=Money(Decimal("500.00"), "BRL"),
+        remaining_amount=Money(Decimal("0.00"), "BRL"),
+    )
+    params = {p.kind: p for p in render_parameters(entry, receipt)}
+    paid, remaining = params[ParameterKind.PAID_AMOUNT], params[ParameterKind.REMAINING_AMOUNT]
+    assert (paid.text, paid.currency_code, paid.amount_1000) == (f"R${NBSP}500,00", "BRL", 500000)
+    assert (remaining.text, remaining.currency_code, remaining.amount_1000) == (f"R${NBSP}0,00", "BRL", 0)
+    message = template_message(entry, render_parameters(entry, receipt), to="+5511999990000")
+    assert [type(p).__name__ for p in message.body] == [
+        "TextParam",
+        "TextParam",
+        "CurrencyParam",
+        "TextParam",
+        "CurrencyParam",
+    ]
+    preview = preview_text(entry, receipt)
+    assert f"pagamento de R${NBSP}500,00, que já registramos na fatura F-1001" in preview
+    assert f"O saldo restante agora é de R${NBSP}0,00." in preview
+
+
+def test_a_receipt_without_the_paid_amount_names_it() -> None:
+    entry = find_entry(CATALOGUE, "cobro_payment_receipt", "en")
+    assert entry is not None
+    with pytest.raises(MissingTemplateValue, match=r"cobro_payment_receipt \(en\) needs paid_amount"):
+        render_parameters(entry, values("en", "US", "USD", remaining_amount=Money(Decimal("1"), "USD")))
+
+
+def test_the_promise_date_is_written_like_the_due_date() -> None:
+    entry = find_entry(CATALOGUE, "cobro_promise_followup", "es")
+    assert entry is not None
+    followup = values("es", "MX", "MXN", promise_date=date(2026, 12, 15))
+    params = {p.kind: p for p in render_parameters(entry, followup)}
+    assert params[ParameterKind.PROMISE_DATE].text == "15 de diciembre de 2026"
+    assert params[ParameterKind.PROMISE_DATE].currency_code is None
+    assert "Nos comentó que pagaría $1,250.50 el 15 de diciembre de 2026 y todavía" in preview_text(
+        entry, followup
+    )
+    with pytest.raises(MissingTemplateValue, match="needs promise_date"):
+        render_parameters(entry, values("es", "MX", "MXN"))

@@ -39,7 +39,7 @@ class InboxItem:
 
 @dataclass(frozen=True, slots=True)
 class InboxEntry:
-    """An item as the inbox lists it, with the names a person recognises it by (unmasked: the caller masks)."""
+    """An item as the inbox lists it, with the names a person knows it by (unmasked: the caller masks)."""
 
     item: InboxItem
     creditor_slug: str | None
@@ -115,7 +115,7 @@ class InboxRepository(Protocol):
         ...
 
     def hold_conversation(self, conversation_id: int) -> None:
-        """Locks the conversation's row until the transaction ends (the bot locks it the same way per turn)."""
+        """Locks the conversation's row until the transaction ends (as the bot does for each turn)."""
         ...
 
     def transcript(self, conversation_id: int, limit: int) -> list[TranscriptMessage]:

@@ -29,11 +29,14 @@ class TemplateValues:
     creditor_name: str
     language: str  # the debtor's ISO 639-1 language
     country: str | None = None  # the debtor's ISO 3166-1 country, for the locale
-    amount: Money | None = None  # the outstanding amount
+    amount: Money | None = None  # the outstanding amount (an instalment reminder: the instalment's)
     invoice_reference: str | None = None
-    due_date: date | None = None
+    due_date: date | None = None  # the invoice's due date (an instalment reminder: the instalment's)
     payment_link: str | None = None
     days_overdue: int | None = None
+    paid_amount: Money | None = None  # a receipt: the payment received
+    remaining_amount: Money | None = None  # a receipt: what is still open after it (zero when paid off)
+    promise_date: date | None = None  # the date the debtor promised to pay
 
     @property
     def locale(self) -> str:
@@ -43,8 +46,9 @@ class TemplateValues:
 
 @dataclass(frozen=True, slots=True)
 class TemplateParameter:
-    """One body parameter: `text` as the debtor reads it; an amount also carries its currency and
-    amount_1000 (the amount times 1,000, exact) for the Cloud API's currency parameter."""
+    """One body parameter: `text` as the debtor reads it; an amount (amount, paid_amount, remaining_amount)
+    also carries its currency and amount_1000 (the amount times 1,000, exact) for the Cloud API's currency
+    parameter."""
 
     kind: ParameterKind
     text: str
@@ -53,7 +57,7 @@ class TemplateParameter:
 
     @property
     def is_currency(self) -> bool:
-        """True for the amount, sent as a currency parameter with `text` as its fallback."""
+        """True for an amount, sent as a currency parameter with `text` as its fallback."""
         return self.currency_code is not None
 
 
@@ -76,14 +80,20 @@ def preview_text(entry: TemplateEntry, values: TemplateValues) -> str:
 def _parameter(
     kind: ParameterKind, values: TemplateValues, locale: str, entry: TemplateEntry
 ) -> TemplateParameter:
-    if kind is ParameterKind.AMOUNT:
-        money = _required(values.amount, kind, entry)
+    amounts = {
+        ParameterKind.AMOUNT: values.amount,
+        ParameterKind.PAID_AMOUNT: values.paid_amount,
+        ParameterKind.REMAINING_AMOUNT: values.remaining_amount,
+    }
+    if kind in amounts:
+        money = _required(amounts[kind], kind, entry)
         thousandths = money.amount * 1000
         if thousandths != thousandths.to_integral_value():
             raise InvalidInput(f"{money.amount} {money.currency} has more than three decimals")
         return TemplateParameter(kind, format_amount(money, locale), money.currency, int(thousandths))
-    if kind is ParameterKind.DUE_DATE:
-        return TemplateParameter(kind, format_long_date(_required(values.due_date, kind, entry), locale))
+    dates = {ParameterKind.DUE_DATE: values.due_date, ParameterKind.PROMISE_DATE: values.promise_date}
+    if kind in dates:
+        return TemplateParameter(kind, format_long_date(_required(dates[kind], kind, entry), locale))
     if kind is ParameterKind.DAYS_OVERDUE:
         return TemplateParameter(kind, str(_required(values.days_overdue, kind, entry)))
     text = {

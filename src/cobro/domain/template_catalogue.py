@@ -47,11 +47,27 @@ class ParameterKind(enum.StrEnum):
 
     DEBTOR_NAME = "debtor_name"
     CREDITOR_NAME = "creditor_name"
-    AMOUNT = "amount"  # the outstanding amount: a currency parameter, text formatted in the debtor's locale
+    # The amount the message is about (the outstanding amount; an instalment's in an instalment reminder): a
+    # currency parameter, its text formatted in the debtor's locale. So are the two amounts of a receipt.
+    AMOUNT = "amount"
     INVOICE_REFERENCE = "invoice_reference"
     DUE_DATE = "due_date"  # formatted in the debtor's locale
     PAYMENT_LINK = "payment_link"
     DAYS_OVERDUE = "days_overdue"
+    PAID_AMOUNT = "paid_amount"  # a receipt: the payment received
+    REMAINING_AMOUNT = "remaining_amount"  # a receipt: what is still open after it
+    PROMISE_DATE = "promise_date"  # the date the debtor promised to pay, formatted like due_date
+
+
+# The catalogue's `kind` values and how the send pipeline and the gate treat each. "service" is a template
+# about the debtor's own request or payment (a receipt, a person's follow-up): it goes out as a service
+# message, which outside the 24-hour window the gate checks like any business-initiated message.
+TEMPLATE_KINDS: dict[str, MessageKind] = {
+    "collection": MessageKind.COLLECTION,
+    "right_party_check": MessageKind.RIGHT_PARTY_CHECK,
+    "opt_out_confirmation": MessageKind.OPT_OUT_CONFIRMATION,
+    "service": MessageKind.SERVICE_REPLY,
+}
 
 
 # What every collection template must tell the debtor: who, how much, which invoice, when, where to pay.
@@ -252,7 +268,7 @@ def _entry(spec: dict[str, Any], examples: dict[str, dict[str, str]]) -> Templat
         name=spec["name"],
         language=language,
         category=spec["category"],
-        kind=MessageKind(spec["kind"]),
+        kind=_kind(spec["kind"]),
         body=spec["body"],
         parameters=parameters,
         examples=values,
@@ -260,3 +276,9 @@ def _entry(spec: dict[str, Any], examples: dict[str, dict[str, str]]) -> Templat
         footer=spec.get("footer"),
         buttons=buttons,
     )
+
+
+def _kind(value: str) -> MessageKind:
+    if value not in TEMPLATE_KINDS:
+        raise ValueError(f"kind {value!r} is not one of {', '.join(TEMPLATE_KINDS)}")
+    return TEMPLATE_KINDS[value]

@@ -149,12 +149,13 @@ def test_an_allow_breaks_no_rule(
     event(decision.verdict.value)
     if decision.verdict is not Verdict.ALLOW:
         return
-    if the_intent.kind is not MessageKind.OPT_OUT_CONFIRMATION:
-        assert the_debtor.consent is not None
-        assert the_debtor.opt_out is None
     in_window = the_history.last_inbound_at is not None and now < the_history.last_inbound_at + timedelta(
         hours=24
     )
+    if the_intent.kind is not MessageKind.OPT_OUT_CONFIRMATION:
+        # A reply inside the window answers whoever wrote: their message is the request, consent or not.
+        assert the_debtor.consent is not None or (the_intent.kind is MessageKind.SERVICE_REPLY and in_window)
+        assert the_debtor.opt_out is None
     if the_intent.kind in INITIATED or (the_intent.kind is MessageKind.SERVICE_REPLY and not in_window):
         zones = [ZoneInfo(z) for z in the_debtor.time_zones]
         rules = BOOK.rules_for(the_debtor.country, the_debtor.region, now.astimezone(zones[0]).date())
