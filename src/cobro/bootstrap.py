@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 from cobro.adapters.db.engine import make_engine
 from cobro.adapters.db.uow import SqlUnitOfWorkFactory
 from cobro.app.conversation import Bot, answer_inbound
+from cobro.app.conversation.receipts import send_receipt
 from cobro.app.payment_ports import PaymentProvider
-from cobro.app.record_payments import AfterRecord
+from cobro.app.record_payments import AfterRecord, RecordedPayment
 from cobro.app.send_outbox import catalogue_index
 from cobro.app.uow import UnitOfWork
 from cobro.config import Settings
@@ -57,6 +58,10 @@ class Container:
         """The bot's answer to new inbound messages, inside the transaction that records them."""
         return answer_inbound(uow, self.bot, messages, opted_out, now)
 
+    def send_receipt(self, uow: UnitOfWork, recorded: RecordedPayment, now: datetime) -> object:
+        """The bot's thank-you and receipt for a payment just recorded (in the payment's transaction)."""
+        return send_receipt(uow, self.bot, recorded, now)
+
     def close(self) -> None:
         """Releases database connections."""
         self.engine.dispose()
@@ -78,6 +83,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     configure_logging(settings.log_level, json=settings.env == "production")
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
-    return Container(
+    container = Container(
         settings=settings, clock=clock, engine=engine, uow_factory=SqlUnitOfWorkFactory(engine, clock)
     )
+    if settings.bot_enabled:
+        container.after_payment = container.send_receipt
+    return container

@@ -70,6 +70,10 @@ def run_demo_stack(
     """Starts the sandbox and the server, runs `after_start`, then waits until Ctrl-C or a child exits."""
     env = dict(os.environ)
     env["COBRO_WHATSAPP_API_BASE"] = f"http://127.0.0.1:{sandbox_port}"  # the demo always uses the sandbox
+    # Payment links point at this server; its checkout is the sandbox's, whose payment webhooks come back here.
+    env["COBRO_PAYMENT_PROVIDER_URL"] = f"http://127.0.0.1:{sandbox_port}"
+    env.setdefault("COBRO_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("COBRO_SANDBOX_PAYMENTS_WEBHOOK_URL", f"http://127.0.0.1:{port}/webhooks/payments")
     # Like Meta, the demo's sandbox now and then delivers a status twice or late, so what a person sees in
     # the demo is Cobro's idempotent, causal status handling at work (set these to 0 to turn it off).
     env.setdefault("COBRO_SANDBOX_DUPLICATE_STATUS_RATE", "0.05")

@@ -11,6 +11,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from cobro.sandbox.errors import GraphError
 from cobro.sandbox.graph_routes import graph_routes, handle_graph_error, json_object, json_response
+from cobro.sandbox.payments import PaymentsDesk, payment_routes
 from cobro.sandbox.phone_page import phone_page_routes
 from cobro.sandbox.phone_routes import phone_routes
 from cobro.sandbox.runtime import Sandbox
@@ -54,6 +55,7 @@ def create_sandbox_app(
     """The sandbox app; its loops start with the app and stop with it (the Sandbox is at app.state.sandbox)."""
     settings = settings or SandboxSettings()
     sandbox = Sandbox(settings, webhook_transport)
+    payments = PaymentsDesk(lambda: sandbox.settings, webhook_transport)
     if settings.state_file is not None:
         load_snapshot(sandbox, settings.state_file)
 
@@ -62,6 +64,7 @@ def create_sandbox_app(
 
     async def stop() -> None:
         await sandbox.stop()
+        await payments.aclose()
         if sandbox.settings.state_file is not None:
             save_snapshot(sandbox, sandbox.settings.state_file)
 
@@ -71,10 +74,11 @@ def create_sandbox_app(
             *phone_routes(sandbox),
             *phone_page_routes,
             *graph_routes(sandbox),
+            *payment_routes(payments),
         ],
         on_startup=[start],
         on_shutdown=[stop],
         exception_handlers={GraphError: handle_graph_error},
         openapi_config=None,
-        state=State({"sandbox": sandbox}),
+        state=State({"sandbox": sandbox, "payments": payments}),
     )

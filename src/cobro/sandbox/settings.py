@@ -124,6 +124,18 @@ class SandboxSettings(BaseSettings):
     webhook_concurrency: int = Field(default=16, ge=1, description="Most POSTs in flight at once.")
     webhook_timeout: float = Field(default=10.0, gt=0)
 
+    # Payments (sandbox/payments.py): where the signed payment webhooks go, the secret they are signed with
+    # (Cobro's COBRO_PAYMENT_WEBHOOK_SECRET), and the seconds before each retry of one that got no 2xx.
+    payments_webhook_url: str | None = Field(
+        default="http://127.0.0.1:8000/webhooks/payments",
+        description="Where payment webhooks go; empty: nowhere.",
+    )
+    payments_webhook_secret: str = "sandbox-payments-secret"
+    payments_webhook_retry_delays: list[float] = Field(
+        default_factory=lambda: [1, 5, 30, 120],
+        description="Seconds before each retry of a payment webhook that got no 2xx; then it is given up.",
+    )
+
     seed: int = Field(default=0, description="Seed of the RNG behind every random choice.")
     message_retention: int = Field(
         default=500_000, ge=1, description="Messages kept; the oldest are forgotten."
@@ -178,5 +190,7 @@ RUNTIME_KNOBS = frozenset(
         "webhook_batch_size",
         "business_numbers",
         "tier",
+        "payments_webhook_url",
+        "payments_webhook_retry_delays",
     }
 )

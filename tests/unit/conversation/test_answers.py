@@ -8,7 +8,9 @@ from cobro.domain.conversation.answers import yes_or_no
 from cobro.domain.conversation.intents import Intent, intent_of_payload
 
 
-@pytest.mark.parametrize("text", ["sí", "Si, confirmo", "dale", "yes please", "Sim", "ok", "va bene", "Sì", "confermo"])
+@pytest.mark.parametrize(
+    "text", ["sí", "Si, confirmo", "dale", "yes please", "Sim", "ok", "va bene", "Sì", "confermo"]
+)
 def test_yes(text: str) -> None:
     assert yes_or_no(text) is True
 

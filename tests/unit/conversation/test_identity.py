@@ -22,7 +22,12 @@ FACTS = HolderFacts("María José López-Núñez", date(1985, 3, 15), "CURP-LOPM
 
 @pytest.mark.parametrize(
     "answer",
-    ["María José López-Núñez", "maria jose lopez nunez", "  MARIA   JOSE LOPEZ NUÑEZ ", "lopez nunez maria jose"],
+    [
+        "María José López-Núñez",
+        "maria jose lopez nunez",
+        "  MARIA   JOSE LOPEZ NUÑEZ ",
+        "lopez nunez maria jose",
+    ],
 )
 def test_a_name_matches_whatever_its_accents_case_spacing_and_word_order(answer: str) -> None:
     assert second_factor_matches(SecondFactor.NAME, answer, FACTS)
@@ -35,14 +40,18 @@ def test_a_near_miss_name_is_a_failure(answer: str) -> None:
 
 def test_a_birth_date_must_be_the_same_day() -> None:
     assert second_factor_matches(SecondFactor.BIRTH_DATE, "15/03/1985", FACTS, birth_date=date(1985, 3, 15))
-    assert not second_factor_matches(SecondFactor.BIRTH_DATE, "16/03/1985", FACTS, birth_date=date(1985, 3, 16))
+    assert not second_factor_matches(
+        SecondFactor.BIRTH_DATE, "16/03/1985", FACTS, birth_date=date(1985, 3, 16)
+    )
     assert not second_factor_matches(SecondFactor.BIRTH_DATE, "no sé", FACTS, birth_date=None)
     unknown = HolderFacts("A B", None, None)
     assert not second_factor_matches(SecondFactor.BIRTH_DATE, "15/03/1985", unknown, birth_date=None)
 
 
 def test_the_last_digits_of_the_national_id_must_be_exactly_those_digits() -> None:
-    assert second_factor_matches(SecondFactor.NATIONAL_ID, "termina en 0 9... 8 5 0 9", FACTS, digits=4) is False
+    assert (
+        second_factor_matches(SecondFactor.NATIONAL_ID, "termina en 0 9... 8 5 0 9", FACTS, digits=4) is False
+    )
     assert second_factor_matches(SecondFactor.NATIONAL_ID, "5009", FACTS, digits=4) is False
     facts = HolderFacts("A B", None, "12.345.678-9")
     assert second_factor_matches(SecondFactor.NATIONAL_ID, "6789", facts, digits=4)

@@ -23,7 +23,11 @@ def test_instalments_are_equal_and_the_last_takes_the_remainder() -> None:
 def test_a_down_payment_comes_first_then_the_instalments() -> None:
     option = plan_for(1_000_00, 2, PlanPolicy(down_payment_percent=20), TODAY)
     assert option.down_payment_minor == 200_00
-    assert option.schedule == ((date(2026, 11, 30), 200_00), (date(2026, 12, 30), 400_00), (date(2027, 1, 29), 400_00))
+    assert option.schedule == (
+        (date(2026, 11, 30), 200_00),
+        (date(2026, 12, 30), 400_00),
+        (date(2027, 1, 29), 400_00),
+    )
     assert option.down_due == date(2026, 11, 30)
     assert option.first_due == date(2026, 12, 30)
 

@@ -8,34 +8,24 @@ ledger, and it goes through the outbox once per payment.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cobro.app.conversation.bot import Bot
 from cobro.app.conversation.templates import template_content, template_language
+from cobro.app.record_payments import RecordedPayment
 from cobro.app.template_parameters import TemplateValues
 from cobro.app.uow import UnitOfWork
 from cobro.domain.contact import MessageKind
-from cobro.domain.money import Money
 from cobro.domain.outbox import PreparedMessage
 from cobro.i18n.formatting import debtor_locale, format_amount, format_long_date
 
 SERVICE_WINDOW = timedelta(hours=24)
 
 
-class PaymentFacts(Protocol):
-    """What a recorded payment tells the receipt (app/record_payments.RecordedPayment)."""
-
-    payment_id: int
-    creditor_id: int
-    account_id: int
-    debtor_id: int
-    amount: Money
-    paid_at: datetime
-    remaining: Money
-
-
-def send_receipt(uow: UnitOfWork, bot: Bot, payment: PaymentFacts, now: datetime) -> PreparedMessage | None:
+def send_receipt(
+    uow: UnitOfWork, bot: Bot, payment: RecordedPayment, now: datetime
+) -> PreparedMessage | None:
     """Hands the receipt of `payment` to the outbox; None when there is nobody to send it to."""
     debtor = uow.conversations.debtor(payment.debtor_id)
     account = uow.conversations.account(payment.account_id)

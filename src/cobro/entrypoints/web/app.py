@@ -14,6 +14,7 @@ from cobro import __version__
 from cobro.adapters.db import migrate
 from cobro.adapters.metrics import CONTENT_TYPE, SendMetrics
 from cobro.bootstrap import Container
+from cobro.entrypoints.web.payments import Payments, open_pay_link, receive_payment_webhook
 from cobro.entrypoints.web.scheduler import plan_periodically
 from cobro.entrypoints.web.webhooks import (
     WebhookProcessor,
@@ -74,13 +75,17 @@ def metrics(state: State) -> Response[bytes]:
 
 def create_app(container: Container, send_worker: SendWorker | None = None) -> Litestar:
     """The web application for one process; `send_worker` sends the outbox in it (laptop mode)."""
-    processor = WebhookProcessor(container.uow_factory, container.clock)
+    answer = container.answer_inbound if container.settings.bot_enabled else None
+    processor = WebhookProcessor(container.uow_factory, container.clock, answer=answer)
+    payments = Payments.for_container(container)
     background: set[asyncio.Task[None]] = set()
     periodic: set[asyncio.Task[None]] = set()
 
     def start_backlog() -> None:
         # In the background: a long backlog must not hold up startup or readiness.
         loop = asyncio.get_running_loop()
+        if answer is not None:  # the classifier trains once, before the first message waits for it
+            background.add(loop.create_task(anyio.to_thread.run_sync(lambda: container.bot)))
         background.add(loop.create_task(process_leftover_deliveries(container, processor)))
         periodic.add(loop.create_task(drain_periodically(processor)))
         if send_worker is not None:
@@ -97,16 +102,27 @@ def create_app(container: Container, send_worker: SendWorker | None = None) -> L
         await asyncio.gather(*background, *periodic, return_exceptions=True)
         if send_worker is not None:
             await anyio.to_thread.run_sync(send_worker.stop)
+        payments.close()
         container.close()
 
     return Litestar(
-        route_handlers=[healthz, readyz, metrics, home, verify_whatsapp_webhook, receive_whatsapp_webhook],
+        route_handlers=[
+            healthz,
+            readyz,
+            metrics,
+            home,
+            verify_whatsapp_webhook,
+            receive_whatsapp_webhook,
+            receive_payment_webhook,
+            open_pay_link,
+        ],
         state=State(
             {
                 "container": container,
                 "webhook_processor": processor,
                 "background": background,
                 "send_worker": send_worker,
+                "payments": payments,
             }
         ),
         on_startup=[start_backlog],
