@@ -235,6 +235,41 @@ class SqlPlanning:
                     read_at=row.status_at if row.status == "read" else None,
                 )
             )
+        # Templates the conversations wrote whole (an opt-out confirmation, a receipt, a promise follow-up, an
+        # instalment reminder, an agent's follow-up: outbox rows with no decision) count like planned sends;
+        # the bot's free-form replies inside the window do not.
+        prepared = (
+            select(
+                o.c.debtor_id,
+                o.c.created_at,
+                o.c.kind,
+                o.c.account_id,
+                o.c.id,
+                o.c.state,
+                m.c.status,
+                m.c.status_at,
+            )
+            .select_from(o.outerjoin(m, m.c.wamid == o.c.wamid))
+            .where(
+                within(o.c.debtor_id),
+                o.c.decision_id.is_(None),
+                o.c.template.isnot(None),
+                o.c.created_at >= since,
+                o.c.state.not_in(_WITHDRAWN),
+            )
+        )
+        for row in self._connection.execute(prepared).all():
+            status = row.status or (OutboxState.FAILED.value if row.state == OutboxState.FAILED else None)
+            records[row.debtor_id].append(
+                ContactRecord(
+                    at=row.created_at,
+                    kind=MessageKind(row.kind),
+                    account_id=row.account_id,
+                    status=status,
+                    read_at=row.status_at if status == "read" else None,
+                    outbox_id=row.id,
+                )
+            )
         # An unanswered right-party check is remembered whatever its age: the planner waits for the answer
         # instead of asking again once the check leaves the history window. One that never reached the
         # debtor (withdrawn or failed) asks nothing.
