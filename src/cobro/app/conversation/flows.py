@@ -71,19 +71,39 @@ def respond(t: Turn, opted_out: bool) -> None:
     if c.is_expired(t.now):
         t.idle()
         t.say("expired")
+    # A menu tap chooses at once. Otherwise the step the conversation waits on reads the message first (a
+    # name, an account number, a date); only what is no answer to it is taken as a new request.
     chosen = intent_of_payload(t.payload)
-    reading = t.reading
-    confident = reading is not None and reading.confidence >= t.policy().confidence_threshold
-    if chosen is None and confident and reading is not None and reading.intent in ESCAPES:
-        chosen = reading.intent
     if chosen is None and t.conversation.flow is not Flow.NONE and continue_flow(t):
         return
-    if chosen is None and confident and reading is not None:
+    reading = t.reading
+    if chosen is None and reading is not None and _confident(t):
         chosen = reading.intent
     if chosen is None or chosen is Intent.OTHER:
         clarify(t)
         return
     start(t, chosen)
+
+
+def _confident(t: Turn) -> bool:
+    return t.reading is not None and t.reading.confidence >= t.policy().confidence_threshold
+
+
+def escaping(t: Turn) -> bool:
+    """True when a message that does not answer the step asks, with confidence, to leave it (a person, a
+    dispute, hardship, wrong number, stop)."""
+    return t.reading is not None and t.reading.intent in ESCAPES and _confident(t)
+
+
+def asks_something_else(t: Turn, *also: Intent) -> bool:
+    """True when a message that does not answer the step is, with confidence, another request."""
+    reading = t.reading
+    return (
+        reading is not None
+        and reading.intent is not Intent.OTHER
+        and reading.intent not in also
+        and _confident(t)
+    )
 
 
 def start(t: Turn, intent: Intent) -> None:
@@ -123,8 +143,7 @@ def continue_flow(t: Turn) -> bool:
     """Feeds the message to the step the conversation waits on; False when it is not an answer to it."""
     c = t.conversation
     if c.flow is Flow.VERIFY:
-        verify_step(t)
-        return True
+        return verify_step(t)
     if not t.verified:  # the proof expired mid-flow: prove it again, then go on
         t.move(Flow.VERIFY, Step.ACCOUNT, pending=c.slots.get("pending", Intent.CHECK_BALANCE.value))
         t.say("ask_account")
@@ -167,13 +186,13 @@ def unresolved(t: Turn, key: str, **values: object) -> None:
 # --- identity ------------------------------------------------------------------------------------------------
 
 
-def verify_step(t: Turn) -> None:
-    """The account number, then the second factor."""
+def verify_step(t: Turn) -> bool:
+    """The account number, then the second factor; False when the message is no answer but a way out."""
     c = t.conversation
     if c.is_locked(t.now):
         t.idle()
         t.say("verify_locked")
-        return
+        return True
     policy = t.policy()
     if c.step is Step.ACCOUNT:
         numbers = (
@@ -182,8 +201,11 @@ def verify_step(t: Turn) -> None:
         whole = normalise_reference(t.text)
         candidates = [n for n in [*numbers, whole] if n and account_shape_ok(n, policy.account_pattern)]
         if not candidates:
+            if escaping(t):
+                t.idle()
+                return False
             unresolved(t, "account_format", example=policy.account_example)
-            return
+            return True
         creditor_ids = t.uow.conversations.creditors_of_number(t.message.phone_number_id)
         found: list[AccountCard] = []
         for number in dict.fromkeys(candidates):
@@ -192,7 +214,7 @@ def verify_step(t: Turn) -> None:
                 break
         if not found:
             failed(t, "account_not_found")
-            return
+            return True
         t.move(
             Flow.VERIFY, Step.SECOND_FACTOR, pending=c.slots.get("pending"), accounts=[a.id for a in found]
         )
@@ -203,7 +225,7 @@ def verify_step(t: Turn) -> None:
             t.say("ask_birth_date")
         else:
             t.say("ask_national_id", digits=t.policy_of(found[0].creditor_id).national_id_digits)
-        return
+        return True
     for account_id in c.slots.get("accounts", []):
         account = t.uow.conversations.account(int(account_id))
         debtor = t.uow.conversations.debtor(account.debtor_id) if account else None
@@ -222,8 +244,12 @@ def verify_step(t: Turn) -> None:
             digits=creditor_policy.national_id_digits,
         ):
             verified(t, account, debtor.id, debtor.name, c.slots.get("pending"))
-            return
+            return True
+    if escaping(t):
+        t.idle()
+        return False
     failed(t, "verify_failed")
+    return True
 
 
 def failed(t: Turn, key: str) -> None:
@@ -383,12 +409,7 @@ def plan_choose(t: Turn) -> bool:
             )
             chosen = counter_proposal(account.outstanding_minor, minor, policy, t.today())
     if chosen is None:
-        reading = t.reading
-        if (
-            reading is not None
-            and reading.intent is not Intent.OTHER
-            and reading.confidence >= t.policy().confidence_threshold
-        ):
+        if asks_something_else(t, Intent.PAYMENT_PLAN):
             t.idle()
             return False  # a new request: let it start
         unresolved(t, "clarify")
@@ -445,7 +466,7 @@ def plan_confirm(t: Turn) -> bool:
     answer = yes_or_no(t.text, t.payload)
     account = t.account()
     if answer is None:
-        if intent_of_payload(t.payload) is not None:
+        if asks_something_else(t, Intent.PAYMENT_PLAN):
             t.idle()
             return False
         unresolved(t, "clarify")
@@ -493,12 +514,7 @@ def promise_date(t: Turn, first: bool = False) -> bool:
     if not dates:
         if first:
             return False
-        reading = t.reading
-        if (
-            reading is not None
-            and reading.intent not in (Intent.OTHER, Intent.PROMISE_TO_PAY, Intent.MORE_TIME)
-            and reading.confidence >= t.policy().confidence_threshold
-        ):
+        if asks_something_else(t, Intent.PROMISE_TO_PAY, Intent.MORE_TIME):
             t.idle()
             return False
         unresolved(t, "date_unclear", example=t.day(t.today() + timedelta(days=7)))
@@ -526,7 +542,7 @@ def promise_confirm(t: Turn) -> bool:
         if t.text and t.bot.reader.entities(t.text, t.language, t.zone(), t.today()).dates:
             t.move(Flow.PROMISE, Step.DATE, extension=t.conversation.slots.get("extension", False))
             return promise_date(t)
-        if intent_of_payload(t.payload) is not None:
+        if asks_something_else(t, Intent.PROMISE_TO_PAY, Intent.MORE_TIME):
             t.idle()
             return False
         unresolved(t, "clarify")
