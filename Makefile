@@ -30,6 +30,9 @@ test: install db-services browser
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@echo "--- the intent classifier on its held-out set and on a set written apart from the training data ---"
+	$(BIN)/cobro nlu eval src/cobro/adapters/nlu/data/eval.tsv --min-f1 0.95
+	$(BIN)/cobro nlu eval tests/data/nlu_external_eval.tsv --min-f1 0.95
 	COBRO_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 ## make bench [QUICK=1]: every benchmark, one `name: value unit` line per figure.

@@ -41,7 +41,7 @@ class ConversationDocument(BaseModel):
     lock_minutes: int = Field(1440, ge=1)
     verified_minutes: int = Field(30, ge=1, le=1440)
     step_timeout_minutes: int = Field(30, ge=1, le=10080)
-    confidence_threshold: float = Field(0.5, ge=0, le=1)
+    confidence_threshold: float = Field(0.7, ge=0, le=1)
     promise_max_days: int = Field(30, ge=1, le=365)
     extension_max_days: int = Field(15, ge=1, le=365)
     reference_valid_days: int = Field(7, ge=1, le=90)

@@ -85,8 +85,20 @@ def respond(t: Turn, opted_out: bool) -> None:
     start(t, chosen)
 
 
+# Intents whose effect cannot be undone by the bot (it stops writing, or pauses collection) need more
+# certainty than the policy's threshold before free text triggers them; their buttons need none.
+GRAVE = frozenset({Intent.WRONG_NUMBER, Intent.OPT_OUT, Intent.DISPUTE})
+GRAVE_CONFIDENCE = 0.85
+
+
 def _confident(t: Turn) -> bool:
-    return t.reading is not None and t.reading.confidence >= t.policy().confidence_threshold
+    reading = t.reading
+    if reading is None:
+        return False
+    threshold = t.policy().confidence_threshold
+    if reading.intent in GRAVE:
+        threshold = max(threshold, GRAVE_CONFIDENCE)
+    return reading.confidence >= threshold
 
 
 def escaping(t: Turn) -> bool:

@@ -33,7 +33,7 @@ class ConversationPolicy:
     lock: timedelta = timedelta(hours=24)
     verified_for: timedelta = timedelta(minutes=30)
     step_timeout: timedelta = timedelta(minutes=30)
-    confidence_threshold: float = 0.5  # below it, the bot asks instead of guessing
+    confidence_threshold: float = 0.7  # below it, the bot asks instead of guessing
     promise_max_days: int = 30  # the latest promised date, from today
     extension_max_days: int = 15  # "more time" without a date gives this many days
     reference_valid_days: int = 7
