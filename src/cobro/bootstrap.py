@@ -45,8 +45,10 @@ class Container:
         from cobro.adapters.nlu import default_reader
         from cobro.adapters.strategy_documents import parse_strategy_document
 
+        reader = default_reader()
+        reader.warm_up()
         return Bot(
-            reader=default_reader(),
+            reader=reader,
             catalogue=catalogue_index(load_catalogue()),
             public_url=self.settings.public_url.rstrip("/"),
             parse_strategy=parse_strategy_document,

@@ -22,9 +22,13 @@ class NluReader:
         self.detector = detector or default_detector()
 
     def warm_up(self) -> None:
-        """Trains the classifier and builds the detector now, so the first message is not the slow one."""
+        """Trains the classifier, builds the detector and compiles the entity readers now, so the first
+        message is not the slow one."""
+        from cobro.adapters.nlu.entities import warm_up as warm_up_entities
+
         self.classifier.train()
         self.detector.build()
+        warm_up_entities()
 
     def read(self, text: str, fallback_language: str | None = None) -> Reading:
         """The message's language (`fallback_language` when it is one word or ambiguous), intent and
