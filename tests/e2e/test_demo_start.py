@@ -3,6 +3,7 @@ debtor's phone, a tap on it is recorded by Cobro, and stopping the demo stops bo
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -97,10 +98,19 @@ def test_demo_start_sends_a_reminder_records_the_tap_and_stops_both_servers(tmp_
                 ).fetchall()
 
         end = time.monotonic() + 10
-        while len(kinds := [kind for kind, _ in recorded()]) < 2 and time.monotonic() < end:
+        while "reply.received" not in (kinds := [kind for kind, _ in recorded()]) and time.monotonic() < end:
             time.sleep(0.1)
-        assert sorted(kinds) == ["message.accepted", "reply.received"]
+        assert kinds.count("reply.received") == 1
         assert any("PAY_NOW" in data for kind, data in recorded() if kind == "reply.received")
+        # The bot answers the tap on the phone: before anything about the debt, who is this?
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            messages = httpx.get(f"{sandbox}/sandbox/phones/{phone}/messages").json()["messages"]
+            if "número de cliente" in json.dumps(messages, ensure_ascii=False):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"the bot's answer never reached the phone: {messages}")
     finally:
         demo.send_signal(signal.SIGTERM)
         demo.wait(timeout=15)
