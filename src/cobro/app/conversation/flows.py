@@ -145,10 +145,11 @@ def start(t: Turn, intent: Intent) -> None:
             t.say("verify_locked")
             return
         if not t.verified:
-            t.move(Flow.VERIFY, Step.ACCOUNT, pending=intent.value)
+            # What they wrote is kept for after the proof ("pago el viernes" still says Friday then).
+            t.move(Flow.VERIFY, Step.ACCOUNT, pending=intent.value, said=t.text[:500])
             t.say("ask_account")
             return
-        run_verified(t, intent)
+        run_verified(t, intent, t.text)
 
 
 def continue_flow(t: Turn) -> bool:
@@ -228,7 +229,11 @@ def verify_step(t: Turn) -> bool:
             failed(t, "account_not_found")
             return True
         t.move(
-            Flow.VERIFY, Step.SECOND_FACTOR, pending=c.slots.get("pending"), accounts=[a.id for a in found]
+            Flow.VERIFY,
+            Step.SECOND_FACTOR,
+            pending=c.slots.get("pending"),
+            said=c.slots.get("said"),
+            accounts=[a.id for a in found],
         )
         factor = t.policy_of(found[0].creditor_id).second_factor
         if factor is SecondFactor.NAME:
@@ -255,7 +260,7 @@ def verify_step(t: Turn) -> bool:
             birth_date=birth,
             digits=creditor_policy.national_id_digits,
         ):
-            verified(t, account, debtor.id, debtor.name, c.slots.get("pending"))
+            verified(t, account, debtor.id, debtor.name, c.slots.get("pending"), c.slots.get("said"))
             return True
     if escaping(t):
         t.idle()
@@ -282,7 +287,9 @@ def failed(t: Turn, key: str) -> None:
         t.say("verify_failed", remaining=policy.max_failures - failures)
 
 
-def verified(t: Turn, account: AccountCard, debtor_id: int, name: str, pending: object) -> None:
+def verified(
+    t: Turn, account: AccountCard, debtor_id: int, name: str, pending: object, said: object = None
+) -> None:
     """The person proved who they are: linked, confirmed as the right party, then what they asked for."""
     policy = t.policy_of(account.creditor_id)
     t.update(
@@ -300,14 +307,14 @@ def verified(t: Turn, account: AccountCard, debtor_id: int, name: str, pending: 
     t.record(EventKind.IDENTITY_VERIFIED, account_id=account.id)
     t.say("verified", name=name.split()[0] if name.split() else name)
     intent = Intent(str(pending)) if pending else Intent.CHECK_BALANCE
-    run_verified(t, intent)
+    run_verified(t, intent, said if isinstance(said, str) else None)
 
 
 # --- verified requests -----------------------------------------------------------------------------------
 
 
-def run_verified(t: Turn, intent: Intent) -> None:
-    """What a verified person asked for."""
+def run_verified(t: Turn, intent: Intent, said: str | None = None) -> None:
+    """What a verified person asked for; `said` is the message that asked (its date, if it names one)."""
     account = t.account()
     if account.outstanding_minor <= 0 and intent is not Intent.ALREADY_PAID:
         t.idle()
@@ -320,7 +327,7 @@ def run_verified(t: Turn, intent: Intent) -> None:
     elif intent is Intent.PAYMENT_PLAN:
         offer_plans(t, account)
     elif intent in (Intent.MORE_TIME, Intent.PROMISE_TO_PAY):
-        ask_promise(t, account, extension=intent is Intent.MORE_TIME)
+        ask_promise(t, account, extension=intent is Intent.MORE_TIME, said=said)
     elif intent is Intent.ALREADY_PAID:
         t.move(Flow.PAID, Step.DETAILS)
         t.say("paid_ask")
@@ -512,17 +519,19 @@ def plan_confirm(t: Turn) -> bool:
     return True
 
 
-def ask_promise(t: Turn, account: AccountCard, *, extension: bool) -> None:
-    """A promise to pay or more time: the date, from this message when it says one."""
+def ask_promise(t: Turn, account: AccountCard, *, extension: bool, said: str | None = None) -> None:
+    """A promise to pay or more time: the date, from the message that asked when it says one."""
     t.move(Flow.PROMISE, Step.DATE, extension=extension)
-    if t.text and promise_date(t, first=True):
+    if said and promise_date(t, first=True, text=said):
         return
     t.say("ask_date")
 
 
-def promise_date(t: Turn, first: bool = False) -> bool:
+def promise_date(t: Turn, first: bool = False, text: str | None = None) -> bool:
+    """The promised date: within the policy's maximum, then confirmed."""
     account = t.account()
-    dates = t.bot.reader.entities(t.text, t.language, t.zone(), t.today()).dates if t.text else ()
+    text = t.text if text is None else text
+    dates = t.bot.reader.entities(text, t.language, t.zone(), t.today()).dates if text else ()
     if not dates:
         if first:
             return False
