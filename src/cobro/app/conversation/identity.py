@@ -1,0 +1,130 @@
+"""Identity before disclosure: the account number in the creditor's format, then its second factor; three
+failures lock disclosure and hand the conversation to a person."""
+
+from __future__ import annotations
+
+from cobro.app.conversation.debts import run_verified
+from cobro.app.conversation.guards import escaping, unresolved
+from cobro.app.conversation.turn import Turn
+from cobro.domain.conversation.identity import (
+    HolderFacts,
+    SecondFactor,
+    account_shape_ok,
+    normalise_reference,
+    second_factor_matches,
+)
+from cobro.domain.conversation.intents import Intent
+from cobro.domain.conversation.ledger import AccountCard
+from cobro.domain.conversation.state import Flow, Step
+from cobro.domain.events import EventKind
+
+
+def verify_step(t: Turn) -> bool:
+    """The account number, then the second factor; False when the message is no answer but a way out."""
+    c = t.conversation
+    if c.is_locked(t.now):
+        t.idle()
+        t.say("verify_locked")
+        return True
+    policy = t.policy()
+    if c.step is Step.ACCOUNT:
+        numbers = (
+            list(t.bot.reader.entities(t.text, t.language, t.zone(), t.today()).numbers) if t.text else []
+        )
+        whole = normalise_reference(t.text)
+        candidates = [n for n in [*numbers, whole] if n and account_shape_ok(n, policy.account_pattern)]
+        if not candidates:
+            if escaping(t):
+                t.idle()
+                return False
+            unresolved(t, "account_format", example=policy.account_example)
+            return True
+        creditor_ids = t.uow.conversations.creditors_of_number(t.message.phone_number_id)
+        found: list[AccountCard] = []
+        for number in dict.fromkeys(candidates):
+            found = t.uow.conversations.accounts_by_reference(number, creditor_ids or None)
+            if found:
+                break
+        if not found:
+            failed(t, "account_not_found")
+            return True
+        t.move(
+            Flow.VERIFY,
+            Step.SECOND_FACTOR,
+            pending=c.slots.get("pending"),
+            said=c.slots.get("said"),
+            accounts=[a.id for a in found],
+        )
+        factor = t.policy_of(found[0].creditor_id).second_factor
+        if factor is SecondFactor.NAME:
+            t.say("ask_name")
+        elif factor is SecondFactor.BIRTH_DATE:
+            t.say("ask_birth_date")
+        else:
+            t.say("ask_national_id", digits=t.policy_of(found[0].creditor_id).national_id_digits)
+        return True
+    for account_id in c.slots.get("accounts", []):
+        account = t.uow.conversations.account(int(account_id))
+        debtor = t.uow.conversations.debtor(account.debtor_id) if account else None
+        if account is None or debtor is None:
+            continue
+        creditor_policy = t.policy_of(account.creditor_id)
+        birth = None
+        if creditor_policy.second_factor is SecondFactor.BIRTH_DATE:
+            birth = t.bot.reader.birth_date(t.text, t.language)
+        facts = HolderFacts(debtor.name, debtor.birth_date, debtor.national_id)
+        if second_factor_matches(
+            creditor_policy.second_factor,
+            t.text,
+            facts,
+            birth_date=birth,
+            digits=creditor_policy.national_id_digits,
+        ):
+            verified(t, account, debtor.id, debtor.name, c.slots.get("pending"), c.slots.get("said"))
+            return True
+    if escaping(t):
+        t.idle()
+        return False
+    failed(t, "verify_failed")
+    return True
+
+
+def failed(t: Turn, key: str) -> None:
+    """A failed proof: counted; the policy's maximum locks disclosure and hands over to a person."""
+    policy = t.policy()
+    failures = t.conversation.failures + 1
+    t.record(EventKind.IDENTITY_FAILED, failures=failures, step=t.conversation.step.value)
+    if failures >= policy.max_failures:
+        t.update(failures=0, locked_until=t.now + policy.lock)
+        t.record(EventKind.IDENTITY_LOCKED, until=(t.now + policy.lock).isoformat())
+        t.handoff("verification_locked", key="verify_locked")
+        return
+    t.update(failures=failures)
+    if key == "verify_failed":
+        t.say(key, remaining=policy.max_failures - failures)
+    else:
+        t.say(key)
+        t.say("verify_failed", remaining=policy.max_failures - failures)
+
+
+def verified(
+    t: Turn, account: AccountCard, debtor_id: int, name: str, pending: object, said: object = None
+) -> None:
+    """The person proved who they are: linked, confirmed as the right party, then what they asked for."""
+    policy = t.policy_of(account.creditor_id)
+    t.update(
+        verified_debtor_id=debtor_id,
+        verified_account_id=account.id,
+        verified_until=t.now + policy.verified_for,
+        failures=0,
+        creditor_id=account.creditor_id,
+        debtor_id=debtor_id,
+    )
+    t.idle()
+    if t.message.user_id:
+        t.uow.conversations.link_user_id(debtor_id, t.message.user_id, t.now)
+    t.uow.debtor_flags.confirm_right_party([debtor_id], t.now, t.now)
+    t.record(EventKind.IDENTITY_VERIFIED, account_id=account.id)
+    t.say("verified", name=name.split()[0] if name.split() else name)
+    intent = Intent(str(pending)) if pending else Intent.CHECK_BALANCE
+    run_verified(t, intent, said if isinstance(said, str) else None)
