@@ -123,6 +123,7 @@ class Stack:
     sandbox: Server
     cobro: Server
     database_url: str
+    env: dict[str, str]  # Cobro's environment, for CLI commands on the same database
 
 
 @pytest.fixture(scope="package")
@@ -137,6 +138,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         COBRO_DATABASE_URL=database_url,
         COBRO_WHATSAPP_API_BASE=sandbox_url,
         COBRO_LOG_LEVEL="WARNING",
+        COBRO_PUBLIC_URL=cobro_url,
+        COBRO_PAYMENT_PROVIDER_URL=sandbox_url,
+        COBRO_DISPATCH_EVERY_SECONDS="0.1",
+        COBRO_PLAN_EVERY_SECONDS="0",
     )
     migrated = subprocess.run(
         [sys.executable, "-m", "cobro", "db", "upgrade"],
@@ -162,6 +167,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         COBRO_SANDBOX_WEBHOOK_FLUSH_INTERVAL="0.02",
         COBRO_SANDBOX_WEBHOOK_RETRY_DELAYS="[0.2, 0.5, 1]",
         COBRO_SANDBOX_SEED="7",
+        COBRO_SANDBOX_PAYMENTS_WEBHOOK_URL=cobro_url + "/webhooks/payments",
     )
     servers: list[Server] = []
     try:
@@ -172,7 +178,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         deadline = time.monotonic() + STARTUP_DEADLINE
         _wait_ready(servers[0], "/sandbox/config", deadline)
         _wait_ready(servers[1], "/healthz", deadline)
-        yield Stack(sandbox=servers[0], cobro=servers[1], database_url=database_url)
+        yield Stack(sandbox=servers[0], cobro=servers[1], database_url=database_url, env=cobro_env)
     finally:
         for server in servers:
             server.stop()

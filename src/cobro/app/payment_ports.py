@@ -76,6 +76,7 @@ class StoredReference:
     creditor_name: str
     account_reference: str
     language: str
+    country: str | None = None  # the debtor's, for the locale amounts are written in
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from cobro.domain.events import AuditEvent, EventKind
 from cobro.domain.money import Money
 from cobro.domain.payments import CheckoutRequest
 from cobro.i18n.currencies import find_currency
+from cobro.i18n.formatting import debtor_locale
 
 BODY_DIGITS = 12
 REFERENCE_DIGITS = BODY_DIGITS + 2
@@ -225,7 +226,7 @@ def open_payment_link(
             description=f"{found.creditor_name} · {found.account_reference}",
             allow_partial=found.allow_partial,
             expires_at=found.valid_until,
-            locale=found.language,
+            locale=debtor_locale(found.language, found.country),
         )
     )
     with uow_factory() as uow:

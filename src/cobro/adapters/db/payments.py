@@ -45,6 +45,7 @@ _REFERENCE_QUERY = (
         accounts.c.reference.label("account_reference"),
         creditors.c.name.label("creditor_name"),
         debtors.c.language,
+        debtors.c.country,
     )
     .join(accounts, and_(accounts.c.id == _r.account_id, accounts.c.creditor_id == _r.creditor_id))
     .join(creditors, creditors.c.id == _r.creditor_id)
@@ -260,4 +261,5 @@ def _stored(row: Any) -> StoredReference:
         creditor_name=row["creditor_name"],
         account_reference=row["account_reference"],
         language=row["language"],
+        country=row["country"],
     )
