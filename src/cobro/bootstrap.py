@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -14,11 +15,13 @@ from cobro.adapters.db.uow import SqlUnitOfWorkFactory
 from cobro.app.conversation import Bot, answer_inbound
 from cobro.app.conversation.receipts import send_receipt
 from cobro.app.payment_ports import PaymentProvider
+from cobro.app.ports import MessageReader
 from cobro.app.record_payments import AfterRecord, RecordedPayment
 from cobro.app.send_outbox import catalogue_index
 from cobro.app.uow import UnitOfWork
 from cobro.config import Settings
 from cobro.domain.clock import Clock, SystemClock
+from cobro.domain.conversation.intents import Entities, Reading
 from cobro.domain.errors import InvalidInput
 from cobro.domain.events import AuditEvent
 from cobro.domain.messaging import InboundMessage
@@ -41,18 +44,23 @@ class Container:
 
     @cached_property
     def bot(self) -> Bot:
-        """The conversation bot (its classifier trains on first use: a second or two)."""
-        from cobro.adapters.nlu import default_reader
+        """The conversation bot; its reader's models are built on first use (`warm_bot` does it up front)."""
         from cobro.adapters.strategy_documents import parse_strategy_document
 
-        reader = default_reader()
-        reader.warm_up()
         return Bot(
-            reader=reader,
+            reader=_LazyReader(),
             catalogue=catalogue_index(load_catalogue()),
             public_url=self.settings.public_url.rstrip("/"),
             parse_strategy=parse_strategy_document,
         )
+
+    def warm_bot(self) -> None:
+        """Trains the classifier and builds the language detector and entity readers now (a few seconds),
+        so the first message does not wait for them."""
+        from cobro.adapters.nlu import default_reader
+
+        with _READER_LOCK:
+            default_reader().warm_up()
 
     def answer_inbound(
         self, uow: UnitOfWork, messages: Sequence[InboundMessage], opted_out: set[str], now: datetime
@@ -67,6 +75,29 @@ class Container:
     def close(self) -> None:
         """Releases database connections."""
         self.engine.dispose()
+
+
+_READER_LOCK = threading.Lock()
+
+
+class _LazyReader:
+    """The process's NluReader, built (once, under a lock) when first asked: receipts and other turns that
+    read no text never wait for the classifier to train."""
+
+    def _reader(self) -> MessageReader:
+        from cobro.adapters.nlu import default_reader
+
+        with _READER_LOCK:
+            return default_reader()
+
+    def read(self, text: str, fallback_language: str | None = None) -> Reading:
+        return self._reader().read(text, fallback_language)
+
+    def entities(self, text: str, language: str, zone: str, today: date) -> Entities:
+        return self._reader().entities(text, language, zone, today)
+
+    def birth_date(self, text: str, language: str) -> date | None:
+        return self._reader().birth_date(text, language)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -97,7 +97,7 @@ def test_demo_start_sends_a_reminder_records_the_tap_and_stops_both_servers(tmp_
                     "SELECT kind, data FROM audit_events WHERE kind IN ('message.accepted', 'reply.received')"
                 ).fetchall()
 
-        end = time.monotonic() + 10
+        end = time.monotonic() + 30
         while "reply.received" not in (kinds := [kind for kind, _ in recorded()]) and time.monotonic() < end:
             time.sleep(0.1)
         assert kinds.count("reply.received") == 1

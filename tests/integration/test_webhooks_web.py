@@ -49,6 +49,15 @@ def _rows(database_url):
         engine.dispose()
 
 
+def _event_kinds(database_url):
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return sorted(connection.execute(select(audit_events.c.kind)).scalars())
+    finally:
+        engine.dispose()
+
+
 def _post(client, raw, signature):
     headers = {"content-type": "application/json"}
     if signature is not None:
@@ -83,7 +92,9 @@ def test_a_signed_delivery_is_answered_200_stored_and_applied(client, database_u
     answer = _post(client, raw, sign(raw, SECRET))
     assert answer.status_code == 200
     assert answer.json()["status"] == "received"
-    assert _rows(database_url) == (1, 1, 1)  # the background task ran before the test client returned
+    # The background task ran before the test client returned: the reply is recorded, and the bot answered it.
+    assert _rows(database_url) == (1, 1, 2)
+    assert _event_kinds(database_url) == ["conversation.turn", "reply.received"]
     engine = make_engine(database_url)
     with engine.connect() as connection:
         row = connection.execute(select(webhook_deliveries)).mappings().one()
@@ -141,4 +152,5 @@ def test_deliveries_left_unprocessed_are_applied_at_startup(database_url):
     container.close()
     with TestClient(create_app(bootstrap(settings))) as client:
         _wait_for_the_backlog(client)
-    assert _rows(database_url) == (1, 1, 1)
+    assert _rows(database_url) == (1, 1, 2)
+    assert _event_kinds(database_url) == ["conversation.turn", "reply.received"]

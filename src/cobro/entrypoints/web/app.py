@@ -85,7 +85,7 @@ def create_app(container: Container, send_worker: SendWorker | None = None) -> L
         # In the background: a long backlog must not hold up startup or readiness.
         loop = asyncio.get_running_loop()
         if answer is not None:  # the classifier trains once, before the first message waits for it
-            background.add(loop.create_task(anyio.to_thread.run_sync(lambda: container.bot)))
+            background.add(loop.create_task(anyio.to_thread.run_sync(container.warm_bot)))
         background.add(loop.create_task(process_leftover_deliveries(container, processor)))
         periodic.add(loop.create_task(drain_periodically(processor)))
         if send_worker is not None:
