@@ -205,18 +205,7 @@ class SqlPlanning:
             )
         )
         for row in self._connection.execute(planned).all():
-            status = row.status or (OutboxState.FAILED.value if row.state == OutboxState.FAILED else None)
-            records[row.debtor_id].append(
-                ContactRecord(
-                    at=row.decided_at,
-                    kind=MessageKind(row.kind),
-                    stage=row.stage,
-                    account_id=row.account_id,
-                    status=status,
-                    read_at=row.status_at if status == "read" else None,
-                    outbox_id=row.outbox_id,
-                )
-            )
+            records[row.debtor_id].append(_sent_record(row, row.decided_at, row.stage))
         # Templates sent outside the planner (the demo's first message, an agent's template) count too;
         # free-form replies inside the service window do not (the gate does not cap them either).
         unplanned = select(m.c.debtor_id, m.c.occurred_at, m.c.status, m.c.status_at).where(
@@ -244,7 +233,7 @@ class SqlPlanning:
                 o.c.created_at,
                 o.c.kind,
                 o.c.account_id,
-                o.c.id,
+                o.c.id.label("outbox_id"),
                 o.c.state,
                 m.c.status,
                 m.c.status_at,
@@ -259,17 +248,7 @@ class SqlPlanning:
             )
         )
         for row in self._connection.execute(prepared).all():
-            status = row.status or (OutboxState.FAILED.value if row.state == OutboxState.FAILED else None)
-            records[row.debtor_id].append(
-                ContactRecord(
-                    at=row.created_at,
-                    kind=MessageKind(row.kind),
-                    account_id=row.account_id,
-                    status=status,
-                    read_at=row.status_at if status == "read" else None,
-                    outbox_id=row.id,
-                )
-            )
+            records[row.debtor_id].append(_sent_record(row, row.created_at, None))
         # An unanswered right-party check is remembered whatever its age: the planner waits for the answer
         # instead of asking again once the check leaves the history window. One that never reached the
         # debtor (withdrawn or failed) asks nothing.
@@ -542,3 +521,18 @@ _PLAN_STATUS = {status.value: status for status in PlanStatus}
 def _scale(currency: str) -> Decimal:
     found = find_currency(currency)
     return found.quantum() if found else Decimal("0.01")
+
+
+def _sent_record(row: Any, at: datetime, stage: str | None) -> ContactRecord:
+    """A send in the history as its outbox row stands: its message's status once sent, "failed" when the
+    pipeline gave up on it."""
+    status = row.status or (OutboxState.FAILED.value if row.state == OutboxState.FAILED else None)
+    return ContactRecord(
+        at=at,
+        kind=MessageKind(row.kind),
+        stage=stage,
+        account_id=row.account_id,
+        status=status,
+        read_at=row.status_at if status == "read" else None,
+        outbox_id=row.outbox_id,
+    )
