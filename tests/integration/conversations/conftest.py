@@ -89,11 +89,17 @@ def seeded(uow_factory, clock, engine) -> dict[str, Seeded]:
 
 
 @pytest.fixture
-def harness(database_url, clock, engine, seeded) -> Iterator[Harness]:
+def app_secret() -> str:
+    """The WhatsApp app secret webhooks are signed with."""
+    return SECRET
+
+
+@pytest.fixture
+def harness(database_url, clock, engine, seeded, app_secret) -> Iterator[Harness]:
     """The web app on the test database and the fixed clock, the bot answering, nothing planned."""
     settings = load_settings(
         database_url=database_url,
-        whatsapp_app_secret=SECRET,
+        whatsapp_app_secret=app_secret,
         public_url=PUBLIC_URL,
         plan_every_seconds=0,
         bot_enabled=True,
@@ -104,4 +110,4 @@ def harness(database_url, clock, engine, seeded) -> Iterator[Harness]:
         while not all(task.done() for task in client.app.state.background):
             assert time.monotonic() < deadline, "the startup tasks did not finish"
             time.sleep(0.01)
-        yield Harness(client, engine, clock, container, seeded)
+        yield Harness(client, engine, clock, container, seeded, app_secret)

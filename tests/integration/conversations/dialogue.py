@@ -30,9 +30,11 @@ from cobro.adapters.db.tables import (
     outbox,
     webhook_deliveries,
 )
+from cobro.adapters.strategy_documents import dump_strategy, parse_strategy_document
 from cobro.adapters.whatsapp.signature import sign
 from cobro.app.creditors import add_creditor
 from cobro.app.import_accounts import import_accounts
+from cobro.app.strategies import default_strategy_text, set_strategy
 from cobro.domain.clock import FixedClock
 from cobro.domain.conversation.replies import load_replies
 from cobro.domain.money import Money
@@ -48,7 +50,7 @@ SECRET = "dialogue-app-secret"
 PUBLIC_URL = "https://cobro.example.com"
 NUMBER = BusinessNumber(id="1090000000000001", display_phone_number="15550100001")
 TODAY = date(2026, 11, 23)  # Monday: the `clock` fixture's date in all four zones
-FRIDAY = date(2026, 11, 27)
+FRIDAY = date(2026, 11, 27)  # "el viernes", "on Friday"... said on TODAY
 AMOUNT_MINOR = 125050  # every debtor owes 1,250.50 of their currency on one invoice due 10 November
 DUE = date(2026, 11, 10)
 WAIT_SECONDS = 10.0
@@ -263,10 +265,6 @@ class Reply:
     def rows(self) -> list[dict[str, str]]:
         return list(self.content.get("rows", []))
 
-    def other(self, prefix: str) -> list[Mapping[str, Any]]:
-        """The other new rows whose key starts with `prefix`."""
-        return [r for r in self.others if str(r["idempotency_key"]).startswith(prefix)]
-
 
 @dataclass
 class Harness:
@@ -277,6 +275,7 @@ class Harness:
     clock: FixedClock
     container: Any
     seeded: dict[str, Seeded]
+    secret: str = SECRET
     _wamids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def chat(self, language: str, *, phone: str | None = None, hide_phone: bool = False) -> Chat:
@@ -298,10 +297,14 @@ class Harness:
             "entry": [{"id": "1020000000000001", "changes": [{"field": "messages", "value": value}]}],
         }
         raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        self.forward(raw, sign(raw, self.secret))
+
+    def forward(self, raw: bytes, signature: str) -> None:
+        """Posts a signed webhook body to the endpoint, as Meta (or the sandbox) does."""
         answer = self.client.post(
             "/webhooks/whatsapp",
             content=raw,
-            headers={"content-type": "application/json", "X-Hub-Signature-256": sign(raw, SECRET)},
+            headers={"content-type": "application/json", "X-Hub-Signature-256": signature},
         )
         assert answer.status_code == 200, answer.text
 
@@ -309,6 +312,19 @@ class Harness:
         with self.engine.connect() as connection:
             found = connection.execute(select(outbox.c.id).order_by(outbox.c.id.desc()).limit(1)).first()
         return int(found[0]) if found else 0
+
+    def answer_to(self, wamid: str, after_outbox_id: int) -> Reply:
+        """The bot's answer to `wamid` once applied: its reply row and the other rows added since."""
+        turn = self.wait_for_turn(wamid)
+        with self.engine.connect() as connection:
+            new = [
+                dict(r)
+                for r in connection.execute(
+                    select(outbox).where(outbox.c.id > after_outbox_id).order_by(outbox.c.id)
+                ).mappings()
+            ]
+        row = next((r for r in new if r["idempotency_key"] == f"reply:{wamid}"), None)
+        return Reply(wamid, row, [r for r in new if r is not row], turn)
 
     def wait_for_turn(self, wamid: str) -> Mapping[str, Any]:
         """The conversation.turn event of `wamid`, once the delivery was applied; fails with the delivery's
@@ -376,16 +392,7 @@ class Chat:
         )  # fmt: skip
         before = h.last_outbox_id()
         h.post(inbound_value(NUMBER, self.phone, message, content))
-        turn = h.wait_for_turn(wamid)
-        with h.engine.connect() as connection:
-            new = [
-                dict(r)
-                for r in connection.execute(
-                    select(outbox).where(outbox.c.id > before).order_by(outbox.c.id)
-                ).mappings()
-            ]
-        row = next((r for r in new if r["idempotency_key"] == f"reply:{wamid}"), None)
-        reply = Reply(wamid, row, [r for r in new if r is not row], turn)
+        reply = h.answer_to(wamid, before)
         self.sent.append(reply)
         return reply
 
@@ -462,8 +469,5 @@ def later(clock: FixedClock, **delta: float) -> None:
 
 def set_conversation_policy(uow_factory: Any, clock: FixedClock, slug: str, section: str) -> None:
     """Stores the packaged default strategy with this `conversation:` YAML section as the creditor's."""
-    from cobro.adapters.strategy_documents import dump_strategy, parse_strategy_document
-    from cobro.app.strategies import default_strategy_text, set_strategy
-
     text = default_strategy_text().rstrip() + "\nconversation:\n" + section
     set_strategy(uow_factory, clock, slug, text, "test", parse=parse_strategy_document, dump=dump_strategy)

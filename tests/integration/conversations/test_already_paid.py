@@ -33,7 +33,12 @@ PAID_ALL_YESTERDAY = {
     "pt": "paguei os 1.250,50 ontem",
     "it": "ho pagato i 1.250,50 ieri",
 }
-FOLLOW_UP = {"es": "¿me confirman?", "en": "can you confirm?", "pt": "podem confirmar?", "it": "mi confermate?"}
+FOLLOW_UP = {
+    "es": "¿me confirman?",
+    "en": "can you confirm?",
+    "pt": "podem confirmar?",
+    "it": "mi confermate?",
+}
 
 
 def _record_payment(harness, lang: str, minor: int, paid_at: datetime) -> None:
@@ -87,7 +92,8 @@ def test_a_payment_in_the_ledger_is_found(harness, lang):
 )
 def test_the_payment_found_is_dated_in_the_debtor_s_zone(harness, lang):
     p = PROFILES[lang]
-    paid_at = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # the evening of 20 November in Mexico City and New York
+    # The evening of 20 November in Mexico City and New York.
+    paid_at = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
     _record_payment(harness, lang, 50000, paid_at)
     chat = harness.chat(lang)
     chat.verify(ALREADY_PAID[lang])
@@ -95,7 +101,9 @@ def test_the_payment_found_is_dated_in_the_debtor_s_zone(harness, lang):
     found = chat.say(PAID_500_ON_20[lang])
 
     local_day = paid_at.astimezone(ZoneInfo(p.zone)).date()
-    assert found.text == expected(lang, ("paid_found", {"amount": p.money(50000), "paid_on": p.day(local_day)}))
+    assert found.text == expected(
+        lang, ("paid_found", {"amount": p.money(50000), "paid_on": p.day(local_day)})
+    )
 
 
 def test_a_payment_not_in_the_ledger_goes_to_a_person_and_pauses_collection(harness, lang):
@@ -116,7 +124,8 @@ def test_a_payment_not_in_the_ledger_goes_to_a_person_and_pauses_collection(harn
     )
     assert account(harness.engine, ids.account_id)["disputed_at"] == harness.clock.now()
     quiet = chat.say(FOLLOW_UP[lang])  # a person has the conversation now
-    assert quiet.silent and quiet.others == []
+    assert quiet.silent
+    assert quiet.others == []
 
 
 def test_a_photo_of_the_receipt_goes_to_a_person(harness, lang):
@@ -129,7 +138,11 @@ def test_a_photo_of_the_receipt_goes_to_a_person(harness, lang):
 
     assert sent.text == expected(lang, "paid_checking")
     [item] = inbox(harness.engine)
-    assert (item["reason"], item["debtor_id"], item["account_id"]) == ("receipt_sent", ids.debtor_id, ids.account_id)
+    assert (item["reason"], item["debtor_id"], item["account_id"]) == (
+        "receipt_sent",
+        ids.debtor_id,
+        ids.account_id,
+    )
     assert account(harness.engine, ids.account_id)["disputed_at"] == harness.clock.now()
 
 

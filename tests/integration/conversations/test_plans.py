@@ -123,7 +123,8 @@ def test_a_plan_chosen_from_the_list_is_confirmed_stored_and_its_first_instalmen
     )
     assert account(harness.engine, ids.account_id)["plan_status"] == "current"
     [agreed] = events(harness.engine, "plan.agreed")
-    assert agreed["data"]["plan_id"] == plan["id"] and agreed["data"]["total_minor"] == AMOUNT_MINOR
+    assert agreed["data"]["plan_id"] == plan["id"]
+    assert agreed["data"]["total_minor"] == AMOUNT_MINOR
 
 
 def test_a_counter_proposal_below_the_minimum_is_refused_and_one_within_the_limits_agreed(harness, lang):

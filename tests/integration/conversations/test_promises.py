@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from tests.integration.conversations.dialogue import (
     AMOUNT_MINOR,
     FRIDAY,

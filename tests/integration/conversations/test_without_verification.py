@@ -81,7 +81,8 @@ def test_a_dispute_pauses_the_account_and_hands_the_conversation_to_a_person(har
     assert account(harness.engine, ids.account_id)["disputed_at"] == harness.clock.now()
     assert len(events(harness.engine, "dispute.opened")) == 1
     quiet = chat.say(HELLO[lang])  # a person has it now: the bot says nothing
-    assert quiet.silent and quiet.others == []
+    assert quiet.silent
+    assert quiet.others == []
     for other in set(PROFILES) - {lang}:  # nobody else's account is touched
         assert account(harness.engine, harness.seeded[other].account_id)["disputed_at"] is None
 
@@ -119,7 +120,8 @@ def test_a_wrong_number_is_apologised_to_once_and_never_written_to_again(harness
     assert len(events(harness.engine, "wrong_number.recorded")) == 1
     for later_message in (HELLO[lang], "¿cuánto debo?", OPT_OUT[lang]):
         quiet = chat.say(later_message)
-        assert quiet.silent and quiet.others == [], later_message
+        assert quiet.silent, later_message
+        assert quiet.others == [], later_message
     assert len(outbox_rows(harness.engine)) == 1
 
 
@@ -196,7 +198,11 @@ def test_asking_for_a_person_opens_an_inbox_item_and_the_bot_steps_back(harness,
     assert handed.text == expected(lang, "handoff")
     _pre_verification(handed)
     [item] = inbox(harness.engine)
-    assert (item["reason"], item["debtor_id"], item["account_id"]) == ("asked_for_person", ids.debtor_id, None)
+    assert (item["reason"], item["debtor_id"], item["account_id"]) == (
+        "asked_for_person",
+        ids.debtor_id,
+        None,
+    )
     [opened] = events(harness.engine, "handoff.opened")
     assert opened["data"]["reason"] == "asked_for_person"
     quiet = chat.say(HELLO[lang])
