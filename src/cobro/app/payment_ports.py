@@ -85,6 +85,7 @@ class OpenInvoice:
 
     id: int
     outstanding_minor: int
+    reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ class RecordedPayment:
     unapplied: Money | None = None
     reference_paid: bool = False
     plan_completed: bool = False
+    invoice_references: tuple[str, ...] = ()  # the invoices the payment went to, oldest first
 
 
 # Called after a payment is recorded, in the same transaction (uow, payment, now); what it returns is ignored.
@@ -133,6 +134,7 @@ def record_payment(uow: UnitOfWork, notice: PaymentNotice, now: datetime) -> Rec
         unapplied=Money.from_minor(amount_minor - applied, currency),
         reference_paid=reference_paid,
         plan_completed=plan_completed,
+        invoice_references=tuple(invoice.reference for invoice, _ in touched),
     )
     uow.events.append(_received_event(recorded, notice, currency, changes, touched, now))
     return recorded

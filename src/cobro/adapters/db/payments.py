@@ -138,7 +138,7 @@ class SqlPayments:
     def open_invoices(self, creditor_id: int, account_id: int, currency: str) -> list[OpenInvoice]:
         """Open invoices with something owed, oldest due date first, locked (FOR UPDATE on PostgreSQL)."""
         rows = self._connection.execute(
-            select(invoices.c.id, invoices.c.outstanding_minor)
+            select(invoices.c.id, invoices.c.outstanding_minor, invoices.c.reference)
             .where(
                 invoices.c.creditor_id == creditor_id,
                 invoices.c.account_id == account_id,
@@ -149,7 +149,7 @@ class SqlPayments:
             .order_by(invoices.c.due_date, invoices.c.id)
             .with_for_update()
         )
-        return [OpenInvoice(row.id, int(row.outstanding_minor)) for row in rows]
+        return [OpenInvoice(row.id, int(row.outstanding_minor), row.reference) for row in rows]
 
     def add_payment(self, payment: NewPayment) -> int | None:
         """Inserts the payment; None when (creditor, source, external id) is there already."""

@@ -15,6 +15,7 @@ from cobro.app.conversation.flows import respond
 from cobro.app.conversation.turn import Turn
 from cobro.app.uow import UnitOfWork
 from cobro.domain.conversation.intents import LANGUAGES
+from cobro.domain.conversation.state import Flow
 from cobro.domain.events import AuditEvent, EventKind
 from cobro.domain.messaging import InboundMessage
 from cobro.domain.outbox import PreparedMessage
@@ -61,6 +62,11 @@ def _answer_one(
     if text:
         turn.reading = bot.reader.read(text, stored)
         turn.language = turn.reading.language
+        # A step waiting for a name, a number or a date keeps the conversation's language: "Mónica Ibáñez"
+        # typed by an English speaker is no switch to Spanish.
+        waiting = conversation.flow is not Flow.NONE
+        if stored in LANGUAGES and waiting and (turn.reading.language_fallback or len(text.split()) < 4):
+            turn.language = stored
     else:
         turn.language = stored if stored in LANGUAGES else "es"
     turn.update(language=turn.language, last_inbound_at=message.timestamp)

@@ -254,7 +254,7 @@ def promise_date(t: Turn, first: bool = False, text: str | None = None) -> bool:
         unresolved(t, "date_unclear", example=t.day(t.today() + timedelta(days=7)))
         return True
     chosen = dates[0]
-    latest = t.policy().latest_promise(t.today())
+    latest = t.policy().latest_date(t.today(), extension=bool(t.conversation.slots.get("extension")))
     if chosen > latest:
         unresolved(t, "date_too_far", max_date=t.day(latest))
         return True
@@ -305,20 +305,22 @@ def paid_details(t: Turn) -> bool:
     entities = t.bot.reader.entities(t.text, t.language, t.zone(), t.today()) if t.text else None
     since = t.now - timedelta(days=45)
     seen = t.uow.conversations.payments_since(account.id, since)
-    if entities is not None and (entities.amounts or entities.dates) and seen:
-        currency = find_currency(account.currency)
-        wanted = {
-            Money(a, account.currency).to_minor(currency)
-            for a in entities.amounts
-            if currency and _fits(a, currency)
-        }
+    # Only an amount can be checked: the date reader looks ahead (a promise's date), so a past date said
+    # alone proves nothing; a person checks what the ledger cannot confirm.
+    currency = find_currency(account.currency)
+    wanted = {
+        Money(a, account.currency).to_minor(currency)
+        for a in (entities.amounts if entities is not None else ())
+        if currency and _fits(a, currency)
+    }
+    if wanted and seen:
         for payment in reversed(seen):
-            if not wanted or payment.amount_minor in wanted:
+            if payment.amount_minor in wanted:
                 t.idle()
                 t.say(
                     "paid_found",
                     amount=t.money(payment.amount_minor, payment.currency),
-                    paid_on=t.day(payment.paid_at.date()),
+                    paid_on=t.day(payment.paid_at.astimezone(ZoneInfo(t.zone())).date()),
                 )
                 return True
     # Not in the ledger: the claim is checked by a person, and collection waits meanwhile (a claim of payment

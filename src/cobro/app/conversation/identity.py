@@ -31,7 +31,9 @@ def verify_step(t: Turn) -> bool:
         numbers = (
             list(t.bot.reader.entities(t.text, t.language, t.zone(), t.today()).numbers) if t.text else []
         )
-        whole = normalise_reference(t.text)
+        # The whole message counts as the number only when it is one word ("A0000001-1"): a sentence
+        # squeezed into letters and digits would fit almost any pattern ("quiero hablar con una persona").
+        whole = normalise_reference(t.text) if len(t.text.split()) == 1 else ""
         candidates = [n for n in [*numbers, whole] if n and account_shape_ok(n, policy.account_pattern)]
         if not candidates:
             if escaping(t):
@@ -82,11 +84,21 @@ def verify_step(t: Turn) -> bool:
         ):
             verified(t, account, debtor.id, debtor.name, c.slots.get("pending"), c.slots.get("said"))
             return True
-    if escaping(t):
+    # A name that does not match is still an answer to the question (a classifier reads some names as
+    # "wrong number"); only a message that is plainly no name may leave the step.
+    if escaping(t) and not _looks_like_a_name(t.text):
         t.idle()
         return False
     failed(t, "verify_failed")
     return True
+
+
+def _looks_like_a_name(text: str) -> bool:
+    """Two to six words of letters (apostrophes, dots and hyphens allowed), nothing else."""
+    words = text.split()
+    return 1 <= len(words) <= 6 and all(
+        w.replace("'", "").replace("-", "").replace(".", "").isalpha() for w in words
+    )
 
 
 def failed(t: Turn, key: str) -> None:
@@ -123,7 +135,11 @@ def verified(
     t.idle()
     if t.message.user_id:
         t.uow.conversations.link_user_id(debtor_id, t.message.user_id, t.now)
-    t.uow.debtor_flags.confirm_right_party([debtor_id], t.now, t.now)
+    debtor = t.uow.conversations.debtor(debtor_id)
+    if debtor is not None and t.message.wa_id and debtor.phone == "+" + t.message.wa_id:
+        # The right person answers at the number on record: messages about the debt may go there. Proof
+        # given from another number or a username says nothing about who holds the phone on record.
+        t.uow.debtor_flags.confirm_right_party([debtor_id], t.now, t.now)
     t.record(EventKind.IDENTITY_VERIFIED, account_id=account.id)
     t.say("verified", name=name.split()[0] if name.split() else name)
     intent = Intent(str(pending)) if pending else Intent.CHECK_BALANCE

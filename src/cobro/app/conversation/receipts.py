@@ -80,7 +80,9 @@ def send_receipt(
                 creditor_name=debtor.creditor_name,
                 language=debtor.language,
                 country=debtor.country,
-                invoice_reference=account.invoice_reference or account.reference,
+                invoice_reference=(
+                    payment.invoice_references or (account.invoice_reference or account.reference,)
+                )[0],
                 paid_amount=payment.amount,
                 remaining_amount=payment.remaining,
             ),

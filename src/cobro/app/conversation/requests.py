@@ -25,27 +25,36 @@ def wrong_number(t: Turn) -> None:
 def opt_out(t: Turn, *, already_recorded: bool) -> None:
     """Honoured at once (stored before this turn when a keyword or the button asked for it), confirmed once:
     with the opt-out confirmation template to each debtor at this number (the planner then sends none), or
-    a plain text to a number that is no debtor's."""
-    if not already_recorded and t.at_contact:
-        at = t.message.timestamp
-        t.uow.debtor_flags.record_opt_out(
-            [d.id for d in t.at_contact],
-            OptOut(at=at, scope="channel", source=f"whatsapp:{t.message.wamid}"),
-            t.now,
+    a plain text to a number that is no debtor's.
+
+    A debtor at this contact with no opt-out on record gets it now: all of them when the classifier read the
+    request, and a username-only contact's debtor, whom the keyword step (by phone) could not find. The
+    confirmation's key is the debtor's opt-out instant, so a second STOP adds no second confirmation."""
+    missing = [d.id for d in t.at_contact if d.opted_out_at is None]
+    if missing:
+        source = f"whatsapp:{t.message.wamid}"
+        request = OptOut(at=t.message.timestamp, scope="channel", source=source)
+        t.uow.debtor_flags.record_opt_out(missing, request, t.now)
+        t.record(
+            EventKind.OPT_OUT_RECORDED,
+            via="keyword" if already_recorded else "classifier",
+            debtors=len(missing),
         )
-        t.record(EventKind.OPT_OUT_RECORDED, via="classifier")
     t.idle()
     if not t.at_contact:
         t.say("opt_out_ack")
         return
-    for debtor in t.at_contact:
+    for stale in t.at_contact:
+        debtor = t.uow.conversations.debtor(stale.id)
+        if debtor is None or debtor.opted_out_at is None:
+            continue
         entry = t.bot.catalogue.get(("cobro_opt_out_confirmation", template_language(debtor.language)))
         if entry is None:
             continue
         values = TemplateValues(debtor.name, debtor.creditor_name, debtor.language, debtor.country)
         t.extra.append(
             PreparedMessage(
-                idempotency_key=f"opt-out:{debtor.id}:{t.message.wamid}",
+                idempotency_key=f"opt-out:{debtor.id}:{debtor.opted_out_at.isoformat()}",
                 kind=MessageKind.OPT_OUT_CONFIRMATION,
                 content=template_content(entry, values),
                 due_at=t.now,

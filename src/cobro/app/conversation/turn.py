@@ -131,7 +131,7 @@ class Turn:
     def move(self, flow: Flow, step: Step = Step.NONE, **slots: Any) -> None:
         """Moves the conversation to a flow step that times out after the policy's step timeout."""
         expires = self.now + self.policy().step_timeout
-        self.conversation = self.conversation.at(flow, step, expires, **slots)
+        self.conversation = replace(self.conversation.at(flow, step, expires, **slots), tries=0)
 
     def idle(self) -> None:
         """Back to waiting for the next request."""

@@ -39,9 +39,9 @@ class ConversationPolicy:
     reference_valid_days: int = 7
     plan: PlanPolicy = field(default_factory=PlanPolicy)
 
-    def latest_promise(self, today: date) -> date:
-        """The latest date a promise may name."""
-        return today + timedelta(days=self.promise_max_days)
+    def latest_date(self, today: date, *, extension: bool) -> date:
+        """The latest date a promise (or, with `extension`, a request for more time) may name."""
+        return today + timedelta(days=self.extension_max_days if extension else self.promise_max_days)
 
 
 DEFAULT_POLICY = ConversationPolicy()
