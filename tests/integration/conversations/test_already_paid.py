@@ -85,11 +85,6 @@ def test_a_payment_in_the_ledger_is_found(harness, lang):
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])  # zones west of UTC: the UTC date is the next day
-@pytest.mark.xfail(
-    strict=True,
-    reason="debts.paid_details says paid_on=t.day(payment.paid_at.date()): the UTC date, not the debtor's "
-    "local date (receipts.send_receipt converts to the debtor's zone)",
-)
 def test_the_payment_found_is_dated_in_the_debtor_s_zone(harness, lang):
     p = PROFILES[lang]
     # The evening of 20 November in Mexico City and New York.
@@ -155,12 +150,6 @@ PAID_ON_1 = {
 
 
 @pytest.mark.parametrize("lang", ["it"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="debts.paid_details matches the claim by amount only: with a date and no amount (`wanted` empty) "
-    "the latest payment in the ledger is 'found' whatever its date (and entities.extract_entities reads a "
-    "past '1 November' as 1 November 2027, so the date could not be compared anyway)",
-)
 def test_a_payment_claimed_on_another_date_is_not_taken_for_the_one_in_the_ledger(harness, lang):
     ids = harness.seeded[lang]
     _record_payment(harness, lang, 50000, datetime(2026, 11, 20, 12, 0, tzinfo=UTC))

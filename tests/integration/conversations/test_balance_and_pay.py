@@ -261,12 +261,6 @@ def test_a_payment_after_the_window_closed_gets_the_receipt_template(harness, la
 
 
 @pytest.mark.parametrize("lang", ["en"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="receipts.send_receipt reads the account after record_payment settled its invoices: "
-    "AccountCard.invoice_reference (the oldest OPEN invoice) is None, so the template's invoice parameter "
-    "falls back to the account number ('A0000002-2') instead of the invoice paid ('F-1002')",
-)
 def test_the_receipt_template_names_the_invoice_that_was_paid(harness, lang):
     receipt = _paid_after_the_window(harness, lang)
 

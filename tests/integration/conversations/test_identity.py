@@ -124,14 +124,6 @@ def test_a_username_only_contact_is_linked_once_verified_and_recognised_afterwar
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="record_webhooks._apply_messages passes as `opted_out` every wamid whose text is an opt-out "
-    "keyword, stored or not; inbound_requests.record_inbound_requests finds debtors by phone only, so for a "
-    "username-only contact nothing is stored, and requests.opt_out(already_recorded=True) then skips "
-    "storing it too while still writing the confirmation template to the debtor linked by user id: the "
-    "person is told messages stop, the debtor has no opt-out (and the gate cancels that confirmation)",
-)
 def test_a_linked_username_only_contact_can_opt_out(harness, lang):
     ids = harness.seeded[lang]
     chat = harness.chat(lang, hide_phone=True)
@@ -164,7 +156,7 @@ ACCOUNT_SENTENCES = [
 ]
 # A name that is not the one on file (a typo, someone else's), at the name step: a failed proof, whatever
 # the classifier makes of it.
-NOT_THE_NAME = [  # (language, name on file, typed, the classifier reads it as a grave WRONG_NUMBER)
+NOT_THE_NAME = [  # (language, name on file, typed, read as a grave WRONG_NUMBER before names were "other")
     ("es", "María José López", "Maria Jose Lopes", True),
     ("es", "José Luis Ramírez", "jose luis ramires", False),
     ("en", "Mónica Ibáñez", "Maria Lopez", True),
@@ -172,12 +164,6 @@ NOT_THE_NAME = [  # (language, name on file, typed, the classifier reads it as a
     ("it", "Niccolò Bianchi", "Maria Rossi", True),
     ("it", "Niccolò Bianchi", "Mario Rossi", False),
 ]
-MISREAD = (
-    "identity.verify_step: a second factor that does not match is first checked with `escaping(t)`, and the "
-    "classifier reads this name as WRONG_NUMBER above GRAVE_CONFIDENCE (names such as Maria, Lopez, Pedro, "
-    "Rossi appear in the wrong_number examples of adapters/nlu/data/train.tsv: 'no soy ana lopez'), so the "
-    "number is silenced for good and the debtor flagged wrong_number instead of a failed proof"
-)
 
 
 def _rename(harness, lang: str, name: str) -> None:
@@ -204,13 +190,7 @@ def test_the_name_on_file_typed_by_the_debtor_verifies(harness, lang, name, type
 
 
 @pytest.mark.parametrize(
-    ("lang", "name", "typed"),
-    [
-        pytest.param(
-            lang, name, typed, marks=[pytest.mark.xfail(strict=True, reason=MISREAD)] if misread else []
-        )
-        for lang, name, typed, misread in NOT_THE_NAME
-    ],
+    ("lang", "name", "typed"), [(lang, name, typed) for lang, name, typed, _ in NOT_THE_NAME]
 )
 def test_a_name_that_is_not_the_one_on_file_counts_as_a_failed_proof(harness, lang, name, typed):
     ids, p = harness.seeded[lang], PROFILES[lang]
@@ -241,11 +221,6 @@ def test_the_customer_number_in_a_sentence_is_taken_as_the_answer(harness, lang,
     assert (stored["wrong_number_at"], stored["opted_out_at"]) == (None, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="conversation.answer_inbound sets the turn's language to the detector's guess for every text: "
-    "an English-speaking debtor who types a Spanish name with its accents is answered in Spanish",
-)
 def test_typing_the_name_with_its_accents_keeps_the_conversation_s_language(harness):
     p = PROFILES["en"]  # Mónica Ibáñez, who writes in English
     chat = harness.chat("en")
@@ -258,11 +233,6 @@ def test_typing_the_name_with_its_accents_keeps_the_conversation_s_language(harn
 
 
 @pytest.mark.parametrize("lang", ["it"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity.verified confirms the right party (debtors.right_party_confirmed_at) for the debtor whose "
-    "data was given, even when the person writes from another number: the phone on file was not confirmed",
-)
 def test_proving_identity_from_another_number_does_not_confirm_the_phone_on_file(harness, lang):
     p, ids = PROFILES[lang], harness.seeded[lang]
     chat = harness.chat(lang, phone=STRANGERS[lang])
@@ -275,9 +245,8 @@ def test_proving_identity_from_another_number_does_not_confirm_the_phone_on_file
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Mexican mobiles: WhatsApp writes the wa_id of +52 55 1234 5678 as 5215512345678 (the old mobile "
-    "'1'), and debtors are matched by '+' + wa_id (adapters/db/conversations.debtors_at, "
-    "messaging.debtor_links, debtor_flags.debtors_by_phone), so the debtor is not found",
+    reason="debtors are matched on '+' + wa_id; WhatsApp's wa_id for a Mexican mobile may carry the legacy "
+    "'1' (5215512345678 for +52 55 1234 5678), which matches no debtor (not handled yet)",
 )
 def test_a_mexican_mobile_s_wa_id_with_the_legacy_1_is_the_debtor_s_phone(harness):
     ids = harness.seeded["es"]
@@ -296,13 +265,6 @@ PERSON = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity.verify_step (Step.ACCOUNT) takes the whole message, normalised, as a candidate account "
-    "number; with the default pattern [A-Z0-9]{5,30} almost any short sentence has the shape "
-    "('QUIEROHABLARCONUNAPERSONA'), so it is looked up, not found, and counted as a failed proof "
-    "(account_not_found + verify_failed) instead of being read as the request it is",
-)
 def test_asking_for_a_person_instead_of_the_customer_number_is_honoured(harness, lang):
     chat = harness.chat(lang)
     assert chat.say(ASK_BALANCE[lang]).text == expected(lang, "ask_account")

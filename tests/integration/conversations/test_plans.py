@@ -174,11 +174,6 @@ def test_a_counter_proposal_needing_too_many_instalments_is_refused(harness, lan
 
 
 @pytest.mark.parametrize("lang", ["pt"])  # the same in every language
-@pytest.mark.xfail(
-    strict=True,
-    reason="debts.plan_choose -> t.move(PLAN, CONFIRM) keeps the conversation's `tries` from the refused "
-    "counter-proposal, so the first unclear answer at the confirmation hands over (tries 1 + 1 >= 2)",
-)
 def test_a_refused_counter_proposal_does_not_count_against_the_next_step(harness, lang):
     p = PROFILES[lang]
     set_conversation_policy(harness.container.uow_factory, harness.clock, p.slug, MINIMUM)
