@@ -104,6 +104,10 @@ class ConversationRepository(Protocol):
         """Unpaid instalments of current plans due on or before `until`, never reminded."""
         ...
 
+    def replace_current_plans(self, account_id: int, now: datetime) -> int:
+        """Marks the account's current plans replaced (a new plan was agreed); returns how many."""
+        ...
+
     def mark_instalment_reminded(self, instalment_id: int, day: date) -> None:
         """Records the day the instalment's reminder was planned."""
         ...

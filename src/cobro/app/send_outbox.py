@@ -19,7 +19,7 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -430,7 +430,14 @@ def recheck_prepared(
             template=item.template,
             language=item.language,
         )
-        decision = policy.gate.check(debtor, account, intent, now, _without(recipient.history, item.id))
+        history = _without(recipient.history, item.id)
+        if window_until is not None:
+            # The message it answers opened the window, even when it is not linked to this debtor (a phone
+            # several debtors share, a username, proof given from another number).
+            opened = window_until - timedelta(hours=24)
+            if history.last_inbound_at is None or history.last_inbound_at < opened:
+                history = replace(history, last_inbound_at=opened)
+        decision = policy.gate.check(debtor, account, intent, now, history)
         if decision.verdict is Verdict.BLOCK:
             return _cancel(item, "the gate blocks it now: " + _reasons(decision.findings), decision.rule_ids)
         if decision.verdict is Verdict.DEFER:

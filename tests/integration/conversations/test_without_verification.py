@@ -112,7 +112,15 @@ def test_a_wrong_number_is_apologised_to_once_and_never_written_to_again(harness
     ids = harness.seeded[lang]
     chat = harness.chat(lang)
 
-    acked = chat.say(WRONG_NUMBER[lang])
+    # Free text asks first: a message that only reads like "wrong number" silences nobody.
+    asked = chat.say(WRONG_NUMBER[lang])
+
+    assert asked.text == expected(lang, "confirm_wrong_number")
+    assert [b["id"] for b in asked.content["buttons"]] == ["WRONG_NUMBER", "RIGHT_PARTY_YES"]
+    _pre_verification(asked)
+    assert debtor(harness.engine, ids.debtor_id)["wrong_number_at"] is None
+
+    acked = chat.press("WRONG_NUMBER")
 
     assert acked.text == expected(lang, "wrong_number_ack")
     _pre_verification(acked)
@@ -122,7 +130,7 @@ def test_a_wrong_number_is_apologised_to_once_and_never_written_to_again(harness
         quiet = chat.say(later_message)
         assert quiet.silent, later_message
         assert quiet.others == [], later_message
-    assert len(outbox_rows(harness.engine)) == 1
+    assert len(outbox_rows(harness.engine)) == 2
 
 
 def test_an_opt_out_is_stored_and_confirmed_once_with_the_template(harness, lang):

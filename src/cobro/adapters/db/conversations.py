@@ -30,7 +30,7 @@ _a = accounts.c
 _i = invoices.c
 _STATE_FIELDS = (
     "language", "creditor_id", "debtor_id", "verified_debtor_id", "verified_account_id", "verified_until",
-    "failures", "locked_until", "tries", "expires_at", "last_inbound_at",
+    "failures", "last_failure_at", "locked_until", "tries", "expires_at", "last_inbound_at",
 )  # fmt: skip
 
 
@@ -223,9 +223,15 @@ class SqlConversations:
     # --- the scheduled follow-ups -----------------------------------------------------------------------
 
     def promises_past(self, today: date, limit: int) -> list[tuple[AccountCard, DebtorCard]]:
+        owing = select(_i.id).where(_i.account_id == _a.id, _i.status == "open", _i.outstanding_minor > 0)
         query = (
             _account_query()
-            .where(_a.promise_until.isnot(None), _a.promise_until < today, _a.promise_broken_at.is_(None))
+            .where(
+                _a.promise_until.isnot(None),
+                _a.promise_until < today,
+                _a.promise_broken_at.is_(None),
+                owing.exists(),
+            )
             .order_by(_a.id)
             .limit(limit)
         )
@@ -274,6 +280,15 @@ class SqlConversations:
             )
         return found
 
+    def replace_current_plans(self, account_id: int, now: datetime) -> int:
+        p = payment_plans.c
+        statement = (
+            update(payment_plans)
+            .where(p.account_id == account_id, p.status == "current")
+            .values(status="replaced", updated_at=now)
+        )
+        return int(self._connection.execute(statement).rowcount or 0)
+
     def mark_instalment_reminded(self, instalment_id: int, day: date) -> None:
         n = plan_instalments.c
         self._connection.execute(
@@ -282,6 +297,15 @@ class SqlConversations:
 
     def break_missed_plans(self, due_before: date, now: datetime) -> list[tuple[int, int, int]]:
         n, p = plan_instalments.c, payment_plans.c
+        owing = select(_i.id).where(
+            _i.account_id == p.account_id, _i.status == "open", _i.outstanding_minor > 0
+        )
+        # A plan whose account owes nothing any more (paid through another link) is complete, not broken.
+        self._connection.execute(
+            update(payment_plans)
+            .where(p.status == "current", ~owing.exists())
+            .values(status="completed", updated_at=now)
+        )
         missed = (
             select(n.id, n.plan_id)
             .join(payment_plans, p.id == n.plan_id)

@@ -392,6 +392,7 @@ conversations = Table(
     Column("verified_account_id", Integer),
     Column("verified_until", UTCDateTime),
     Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_failure_at", UTCDateTime),
     Column("locked_until", UTCDateTime),
     Column("flow", String(32)),
     Column("step", String(32)),

@@ -107,10 +107,10 @@ def offer_plans(t: Turn, account: AccountCard) -> None:
 
 def _plan_row(t: Turn, account: AccountCard, option: PlanOption) -> dict[str, str]:
     instalment = t.money(option.instalment_minor, account.currency)
-    row = {
-        "id": f"PLAN:{option.count}",
-        "title": t.label("plan_row", count=option.count, instalment=instalment),
-    }
+    title = t.label("plan_row", count=option.count, instalment=instalment)
+    if len(title) > 24:  # WhatsApp's limit for a row title: large amounts keep only the figures
+        title = f"{option.count} × {instalment}"
+    row = {"id": f"PLAN:{option.count}", "title": title}
     if option.down_payment_minor:
         row["description"] = t.label(
             "plan_row_down",
@@ -212,9 +212,16 @@ def plan_confirm(t: Turn) -> bool:
     if option.total_minor != account.outstanding_minor:
         offer_plans(t, account)  # the balance changed meanwhile (a payment): offer again from the ledger
         return True
+    replaced = t.uow.conversations.replace_current_plans(account.id, t.now)  # one current plan per account
     plan_id = t.uow.conversations.add_plan(account, option, t.conversation.id, t.now)
     t.uow.conversations.set_account_state(account.id, t.now, plan_status="current")
-    t.record(EventKind.PLAN_AGREED, plan_id=plan_id, instalments=option.count, total_minor=option.total_minor)
+    t.record(
+        EventKind.PLAN_AGREED,
+        plan_id=plan_id,
+        instalments=option.count,
+        total_minor=option.total_minor,
+        replaced=replaced,
+    )
     t.say(
         "plan_confirmed",
         count=option.count,

@@ -75,8 +75,14 @@ def start(t: Turn, intent: Intent) -> None:
     elif intent is Intent.THANKS:
         t.idle()
         t.say("thanks_reply")
+    elif intent is Intent.WRONG_NUMBER and intent_of_payload(t.payload) is Intent.WRONG_NUMBER:
+        wrong_number(t)  # the button: app/inbound_requests stored it on the debtors it concerns
     elif intent is Intent.WRONG_NUMBER:
-        wrong_number(t)
+        # Free text never silences a number by itself ("hola soy María López" can read as "wrong number"):
+        # the person confirms with a button first.
+        t.idle()
+        t.say("confirm_wrong_number")
+        t.offer_buttons(("WRONG_NUMBER", "button.wrong_number"), ("RIGHT_PARTY_YES", "button.its_me"))
     elif intent is Intent.OPT_OUT:
         opt_out(t, already_recorded=False)
     elif intent is Intent.TALK_TO_AGENT:

@@ -33,7 +33,8 @@ def verify_step(t: Turn) -> bool:
         )
         # The whole message counts as the number only when it is one word ("A0000001-1"): a sentence
         # squeezed into letters and digits would fit almost any pattern ("quiero hablar con una persona").
-        whole = normalise_reference(t.text) if len(t.text.split()) == 1 else ""
+        single = len(t.text.split()) == 1 and any(c.isdigit() for c in t.text)
+        whole = normalise_reference(t.text) if single else ""
         candidates = [n for n in [*numbers, whole] if n and account_shape_ok(n, policy.account_pattern)]
         if not candidates:
             if escaping(t):
@@ -85,12 +86,22 @@ def verify_step(t: Turn) -> bool:
             verified(t, account, debtor.id, debtor.name, c.slots.get("pending"), c.slots.get("said"))
             return True
     # A name that does not match is still an answer to the question (a classifier reads some names as
-    # "wrong number"); only a message that is plainly no name may leave the step.
-    if escaping(t) and not _looks_like_a_name(t.text):
+    # "wrong number"), and so is any message carrying digits when digits or a date are asked for ("perdí mi
+    # trabajo 1500" is a guess, whatever else it says): only a message plainly no answer may leave the step.
+    if escaping(t) and not _answers_the_factor(t):
         t.idle()
         return False
     failed(t, "verify_failed")
     return True
+
+
+def _answers_the_factor(t: Turn) -> bool:
+    accounts = t.conversation.slots.get("accounts", [])
+    account = t.uow.conversations.account(int(accounts[0])) if accounts else None
+    factor = t.policy_of(account.creditor_id if account else None).second_factor
+    if factor is SecondFactor.NAME:
+        return _looks_like_a_name(t.text)
+    return any(c.isdigit() for c in t.text)
 
 
 def _looks_like_a_name(text: str) -> bool:
@@ -104,7 +115,12 @@ def _looks_like_a_name(text: str) -> bool:
 def failed(t: Turn, key: str) -> None:
     """A failed proof: counted; the policy's maximum locks disclosure and hands over to a person."""
     policy = t.policy()
-    failures = t.conversation.failures + 1
+    last = t.conversation.last_failure_at
+    # The count starts again only after a quiet spell as long as the lock; a success does not reset it (a
+    # person proving their own account must not earn fresh guesses at someone else's).
+    earlier = t.conversation.failures if last is not None and t.now - last < policy.lock else 0
+    failures = earlier + 1
+    t.update(last_failure_at=t.now)
     t.record(EventKind.IDENTITY_FAILED, failures=failures, step=t.conversation.step.value)
     if failures >= policy.max_failures:
         t.update(failures=0, locked_until=t.now + policy.lock)
@@ -128,15 +144,17 @@ def verified(
         verified_debtor_id=debtor_id,
         verified_account_id=account.id,
         verified_until=t.now + policy.verified_for,
-        failures=0,
         creditor_id=account.creditor_id,
         debtor_id=debtor_id,
     )
     t.idle()
-    if t.message.user_id:
-        t.uow.conversations.link_user_id(debtor_id, t.message.user_id, t.now)
     debtor = t.uow.conversations.debtor(debtor_id)
-    if debtor is not None and t.message.wa_id and debtor.phone == "+" + t.message.wa_id:
+    at_phone = debtor is not None and t.message.wa_id is not None and debtor.phone == "+" + t.message.wa_id
+    if t.message.user_id and (t.message.wa_id is None or at_phone):
+        # A username-only contact is recognised by its user id from now on; one from another phone is not
+        # linked (its user id belongs to that phone's person).
+        t.uow.conversations.link_user_id(debtor_id, t.message.user_id, t.now)
+    if at_phone:
         # The right person answers at the number on record: messages about the debt may go there. Proof
         # given from another number or a username says nothing about who holds the phone on record.
         t.uow.debtor_flags.confirm_right_party([debtor_id], t.now, t.now)

@@ -1,4 +1,4 @@
-"""The conversation's scheduled follow-ups (run by the server's scheduler, or `cobro conversations tick`):
+"""The conversation's scheduled follow-ups (run by the server's scheduler after each planning run):
 
 - the day after a promised date passes unpaid, the promise is marked broken and the debtor gets the
   `cobro_promise_followup` template (the ladder resumes on its own: a broken promise no longer pauses it);
@@ -21,9 +21,10 @@ from cobro.app.conversation.bot import ACTOR, Bot
 from cobro.app.conversation.templates import template_content, template_language
 from cobro.app.payment_references import issue_reference
 from cobro.app.template_parameters import TemplateValues
-from cobro.app.uow import UnitOfWorkFactory
+from cobro.app.uow import UnitOfWork, UnitOfWorkFactory
 from cobro.domain.clock import Clock
 from cobro.domain.contact import MessageKind
+from cobro.domain.conversation.ledger import AccountCard, DebtorCard, InstalmentDue
 from cobro.domain.events import AuditEvent, EventKind
 from cobro.domain.money import Money
 from cobro.domain.outbox import PreparedMessage
@@ -36,95 +37,118 @@ MISSED_AFTER_DAYS = 3
 
 @dataclass(frozen=True, slots=True)
 class JobsResult:
-    """What one run did."""
+    """What one run did; `failed` counts rows that raised (rolled back alone, tried again next run)."""
 
     promises_broken: int = 0
     instalments_reminded: int = 0
     instalments_missed: int = 0
+    failed: int = 0
 
 
 def run_conversation_jobs(
     uow_factory: UnitOfWorkFactory, clock: Clock, bot: Bot, limit: int = 500
 ) -> JobsResult:
-    """Broken promises, instalment reminders and missed instalments, one transaction each kind."""
+    """Broken promises, instalment reminders and missed instalments: one transaction for each kind, one
+    savepoint for each row, so a row that cannot be handled never holds the others back."""
     now = clock.now()
     today = now.date()  # the debtor's zone decides below; this bounds the query (a day either side)
-    broken = reminded = missed = 0
+    broken = reminded = failed = 0
     with uow_factory() as uow:
         for account, debtor in uow.conversations.promises_past(today, limit):
-            local_today = _local_today(now, debtor.time_zone)
-            if account.promise_until is None or account.promise_until >= local_today:
+            if account.promise_until is None or account.promise_until >= _local_today(now, debtor.time_zone):
                 continue
-            uow.conversations.mark_promise_broken(account.id, now)
-            events = [
-                _event(
-                    EventKind.PROMISE_BROKEN,
-                    now,
-                    account.creditor_id,
-                    account.id,
-                    debtor.id,
-                    promise_until=account.promise_until.isoformat(),
-                )
-            ]
-            entry = bot.catalogue.get(("cobro_promise_followup", template_language(debtor.language)))
-            currency = find_currency(account.currency)
-            if entry is not None and currency is not None and account.outstanding_minor > 0:
-                amount = Money.from_minor(account.outstanding_minor, currency)
-                issued = issue_reference(
-                    uow, creditor_id=account.creditor_id, account_id=account.id, amount=amount, purpose="balance",
-                    valid_until=now + timedelta(days=bot.policy_of(uow, account.creditor_id).reference_valid_days), now=now,
-                )  # fmt: skip
-                values = TemplateValues(
-                    debtor_name=debtor.name, creditor_name=debtor.creditor_name, language=debtor.language,
-                    country=debtor.country, amount=amount, promise_date=account.promise_until,
-                    payment_link=issued.link(bot.public_url), invoice_reference=account.invoice_reference,
-                )  # fmt: skip
-                uow.outbox.add_prepared(
-                    [_template(f"promise-followup:{account.id}:{account.promise_until.isoformat()}", entry, values, account.creditor_id, debtor.id, account.id, now)],
-                    now,
-                )  # fmt: skip
-            uow.events.append_many(events)
-            broken += 1
+            try:
+                with uow.savepoint():
+                    _follow_up_promise(uow, bot, account, debtor, now)
+                broken += 1
+            except Exception:  # kept for the next run; the others go on
+                failed += 1
         uow.commit()
     with uow_factory() as uow:
         for due in uow.conversations.instalments_due(today + timedelta(days=REMIND_DAYS_BEFORE + 1), limit):
             local_today = _local_today(now, due.debtor.time_zone)
             if due.due_date > local_today + timedelta(days=REMIND_DAYS_BEFORE) or due.due_date < local_today:
                 continue
-            entry = bot.catalogue.get(
-                ("cobro_plan_instalment_reminder", template_language(due.debtor.language))
-            )
-            currency = find_currency(due.account.currency)
-            uow.conversations.mark_instalment_reminded(due.instalment_id, local_today)
-            if entry is None or currency is None:
-                continue
-            amount = Money.from_minor(due.amount_minor - due.paid_minor, currency)
-            issued = issue_reference(
-                uow, creditor_id=due.account.creditor_id, account_id=due.account.id, amount=amount,
-                purpose="instalment", valid_until=now + timedelta(days=REMIND_DAYS_BEFORE + MISSED_AFTER_DAYS + 1),
-                now=now, plan_id=due.plan_id,
-            )  # fmt: skip
-            values = TemplateValues(
-                debtor_name=due.debtor.name, creditor_name=due.debtor.creditor_name, language=due.debtor.language,
-                country=due.debtor.country, amount=amount, due_date=due.due_date,
-                payment_link=issued.link(bot.public_url), invoice_reference=due.account.invoice_reference,
-            )  # fmt: skip
-            uow.outbox.add_prepared(
-                [_template(f"instalment:{due.instalment_id}", entry, values, due.account.creditor_id, due.debtor.id, due.account.id, now)],
-                now,
-            )  # fmt: skip
-            reminded += 1
+            try:
+                with uow.savepoint():
+                    reminded += _remind_instalment(uow, bot, due, local_today, now)
+            except Exception:  # kept for the next run; the others go on
+                failed += 1
         uow.commit()
     with uow_factory() as uow:
-        for plan_id, account_id, creditor_id in uow.conversations.break_missed_plans(
-            today - timedelta(days=MISSED_AFTER_DAYS), now
-        ):
-            uow.events.append_many(
-                [_event(EventKind.PLAN_BROKEN, now, creditor_id, account_id, None, plan_id=plan_id)]
-            )
-            missed += 1
+        missed = uow.conversations.break_missed_plans(today - timedelta(days=MISSED_AFTER_DAYS), now)
+        events = [
+            _event(EventKind.PLAN_BROKEN, now, creditor_id, account_id, None, plan_id=plan_id)
+            for plan_id, account_id, creditor_id in missed
+        ]
+        if events:
+            uow.events.append_many(events)
         uow.commit()
-    return JobsResult(broken, reminded, missed)
+    return JobsResult(broken, reminded, len(missed), failed)
+
+
+def _follow_up_promise(
+    uow: UnitOfWork, bot: Bot, account: AccountCard, debtor: DebtorCard, now: datetime
+) -> None:
+    """Marks the promise broken and sends the follow-up with a link for the balance."""
+    assert account.promise_until is not None
+    uow.conversations.mark_promise_broken(account.id, now)
+    uow.events.append_many(
+        [
+            _event(
+                EventKind.PROMISE_BROKEN, now, account.creditor_id, account.id, debtor.id,
+                promise_until=account.promise_until.isoformat(),
+            )
+        ]
+    )  # fmt: skip
+    entry = bot.catalogue.get(("cobro_promise_followup", template_language(debtor.language)))
+    currency = find_currency(account.currency)
+    if entry is None or currency is None or account.outstanding_minor <= 0:
+        return
+    amount = Money.from_minor(account.outstanding_minor, currency)
+    valid = timedelta(days=bot.policy_of(uow, account.creditor_id).reference_valid_days)
+    issued = issue_reference(
+        uow, creditor_id=account.creditor_id, account_id=account.id, amount=amount, purpose="balance",
+        valid_until=now + valid, now=now,
+    )  # fmt: skip
+    values = TemplateValues(
+        debtor_name=debtor.name, creditor_name=debtor.creditor_name, language=debtor.language,
+        country=debtor.country, amount=amount, promise_date=account.promise_until,
+        due_date=account.oldest_due_date, payment_link=issued.link(bot.public_url),
+        invoice_reference=account.invoice_reference or account.reference,
+    )  # fmt: skip
+    key = f"promise-followup:{account.id}:{account.promise_until.isoformat()}"
+    uow.outbox.add_prepared(
+        [_template(key, entry, values, account.creditor_id, debtor.id, account.id, now)], now
+    )
+
+
+def _remind_instalment(
+    uow: UnitOfWork, bot: Bot, due: InstalmentDue, local_today: date, now: datetime
+) -> int:
+    """The instalment's reminder with a link for what is left of it; none when the account owes nothing."""
+    uow.conversations.mark_instalment_reminded(due.instalment_id, local_today)
+    entry = bot.catalogue.get(("cobro_plan_instalment_reminder", template_language(due.debtor.language)))
+    currency = find_currency(due.account.currency)
+    left = min(due.amount_minor - due.paid_minor, due.account.outstanding_minor)
+    if entry is None or currency is None or left <= 0:
+        return 0
+    amount = Money.from_minor(left, currency)
+    issued = issue_reference(
+        uow, creditor_id=due.account.creditor_id, account_id=due.account.id, amount=amount,
+        purpose="instalment", valid_until=now + timedelta(days=REMIND_DAYS_BEFORE + MISSED_AFTER_DAYS + 1),
+        now=now, plan_id=due.plan_id,
+    )  # fmt: skip
+    values = TemplateValues(
+        debtor_name=due.debtor.name, creditor_name=due.debtor.creditor_name, language=due.debtor.language,
+        country=due.debtor.country, amount=amount, due_date=due.due_date,
+        payment_link=issued.link(bot.public_url),
+        invoice_reference=due.account.invoice_reference or due.account.reference,
+    )  # fmt: skip
+    key = f"instalment:{due.instalment_id}"
+    message = _template(key, entry, values, due.account.creditor_id, due.debtor.id, due.account.id, now)
+    uow.outbox.add_prepared([message], now)
+    return 1
 
 
 def _local_today(now: datetime, zone: str) -> date:

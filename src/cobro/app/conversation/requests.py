@@ -13,11 +13,9 @@ from cobro.domain.outbox import PreparedMessage
 
 
 def wrong_number(t: Turn) -> None:
-    """Not the debtor: apologise without a word about any debt; this number is never written to again."""
-    ids = [d.id for d in t.at_contact]
-    if ids:
-        t.uow.debtor_flags.record_wrong_number(ids, t.message.timestamp, t.now)
-    t.record(EventKind.WRONG_NUMBER_RECORDED, debtors=len(ids), via="bot")
+    """The person tapped "wrong number": app/inbound_requests already stored it on the debtors at this phone
+    (or the one the tapped message was about); the bot apologises without a word about any debt and never
+    writes to this contact again."""
     t.say("wrong_number_ack")
     t.update(flow=Flow.SILENCED, step=Step.NONE, slots={}, expires_at=None)
 
@@ -88,7 +86,7 @@ def hardship(t: Turn) -> None:
         conversation_id=t.conversation.id,
         creditor_id=debtor.creditor_id if debtor else None,
         debtor_id=debtor.id if debtor else None,
-        account_id=t.conversation.verified_account_id,
+        account_id=t.conversation.verified_account_id if t.verified else None,
         reason="hardship",
         detail=None,
         now=t.now,

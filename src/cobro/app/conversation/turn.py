@@ -85,8 +85,8 @@ class Turn:
         return card
 
     def debtor(self) -> DebtorCard | None:
-        """The verified debtor, or the only debtor at this contact."""
-        if self.conversation.verified_debtor_id is not None:
+        """The verified debtor while the proof holds, or else the only debtor at this contact."""
+        if self.conversation.verified_debtor_id is not None and self.verified:
             return self.uow.conversations.debtor(self.conversation.verified_debtor_id)
         return self.at_contact[0] if len(self.at_contact) == 1 else None
 
@@ -174,8 +174,12 @@ class Turn:
         ]
         self.list_button = self.label("menu_button")
 
-    def offer_rows(self, rows: list[dict[str, str]], button_key: str) -> None:
-        """A list of choices (at most ten)."""
+    def offer_rows(self, rows: list[dict[str, str]], button_key: str, *, discloses: bool = True) -> None:
+        """A list of choices (at most ten); rows about the debt (plan options) only once verified."""
+        if discloses:
+            if not self.verified:
+                raise DisclosureRefused("list rows about a debt and the person is not verified")
+            self.discloses = True
         self.rows = rows[:10]
         self.list_button = self.label(button_key)
 
@@ -202,7 +206,7 @@ class Turn:
             conversation_id=self.conversation.id,
             creditor_id=debtor.creditor_id if debtor else self.conversation.creditor_id,
             debtor_id=debtor.id if debtor else None,
-            account_id=self.conversation.verified_account_id,
+            account_id=self.conversation.verified_account_id if self.verified else None,
             reason=reason,
             detail=detail,
             now=self.now,

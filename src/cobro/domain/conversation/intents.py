@@ -46,6 +46,8 @@ _PAYLOADS: dict[str, Intent] = {
     "WRONG_NUMBER": Intent.WRONG_NUMBER,
     "OPT_OUT": Intent.OPT_OUT,
     "TALK_TO_AGENT": Intent.TALK_TO_AGENT,
+    # "Yes, it's me" to the right-party check: the person is there; the bot greets and offers the menu.
+    "RIGHT_PARTY_YES": Intent.GREETING,
 }
 
 

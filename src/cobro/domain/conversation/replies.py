@@ -34,6 +34,9 @@ MAX_BODY = 1024  # an interactive message's body (a plain text may be longer; th
 PRE_VERIFICATION_KEYS: frozenset[str] = frozenset(
     {
         "greeting",
+        "confirm_wrong_number",
+        "button.wrong_number",
+        "button.its_me",
         "menu_prompt",
         "menu_button",
         "menu.check_balance",

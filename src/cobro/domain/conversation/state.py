@@ -49,7 +49,8 @@ class Conversation:
     verified_debtor_id: int | None = None
     verified_account_id: int | None = None
     verified_until: datetime | None = None
-    failures: int = 0
+    failures: int = 0  # failed proofs since the count last started (a lock, or a day without failures)
+    last_failure_at: datetime | None = None
     locked_until: datetime | None = None
     flow: Flow = Flow.NONE
     step: Step = Step.NONE

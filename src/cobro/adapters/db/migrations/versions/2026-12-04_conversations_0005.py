@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("verified_account_id", sa.Integer(), nullable=True),
         _when("verified_until"),
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
+        _when("last_failure_at"),
         _when("locked_until"),
         sa.Column("flow", sa.String(length=32), nullable=True),
         sa.Column("step", sa.String(length=32), nullable=True),
