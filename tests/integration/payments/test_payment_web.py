@@ -215,7 +215,7 @@ def test_the_pay_link_creates_the_checkout_once_and_redirects_to_it(
     assert request.allow_partial is False
     assert request.expires_at == issued.valid_until
     assert request.description == "Acme Telecom · ACC-1"  # the creditor and the account, nobody's name
-    assert request.locale == "es"
+    assert request.locale == "es_ES"  # the debtor's language and country (a Spanish debtor)
     row = reference_row(engine, issued.reference)
     assert (row["provider"], row["checkout_id"]) == ("sandbox", f"chk_{issued.reference}")
     assert row["checkout_url"] == f"https://pay.example/c/{issued.reference}"
