@@ -7,9 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cobro.adapters.db.inserts import insert_absent
 from cobro.adapters.db.tables import (
     accounts,
     conversations,
@@ -60,11 +59,7 @@ class SqlConversations:
             "created_at": now,
             "updated_at": now,
         }
-        insert_ = pg_insert if self._postgresql else sqlite_insert
-        self._connection.execute(
-            insert_(conversations).on_conflict_do_nothing(index_elements=["phone_number_id", "contact"]),
-            values,
-        )
+        insert_absent(self._connection, conversations, [values], ["phone_number_id", "contact"])
         query = select(conversations).where(_c.phone_number_id == phone_number_id, _c.contact == contact)
         if self._postgresql:
             query = query.with_for_update()

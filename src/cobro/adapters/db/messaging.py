@@ -13,10 +13,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cobro.adapters.db import bulk_postgres
+from cobro.adapters.db.inserts import insert_absent
 from cobro.adapters.db.tables import (
     debtors,
     webhook_deliveries,
@@ -42,31 +43,6 @@ _CHUNK = 500
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
-
-
-def _insert_absent(
-    connection: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]
-) -> list[tuple[Any, ...]]:
-    """Inserts the rows whose keys are not taken; returns the keys of the rows it inserted.
-
-    One cached statement run with many parameter sets: SQLAlchemy's "insertmanyvalues" sends it as a few
-    multi-row INSERTs with RETURNING. Building `insert().values(<rows>)` per call instead compiled a new
-    statement every time, which cost more than the database work (bench/statuses.py).
-    """
-    if not rows:
-        return []
-    statement = _insert_absent_statement(connection.dialect.name, table, tuple(keys))
-    return [tuple(row) for row in connection.execute(statement, rows)]
-
-
-@cache
-def _insert_absent_statement(dialect_name: str, table: Table, keys: tuple[str, ...]) -> Any:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (
-        dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=list(keys))
-        .returning(*(table.c[k] for k in keys))
-    )
 
 
 class SqlWebhookDeliveries:
@@ -160,7 +136,7 @@ class SqlWhatsAppMessages:
         for wamid, *_ in self._stored(unique):
             del unique[wamid]
         rows = [_message_row(m, at) for m in sorted(unique.values(), key=_wamid)]
-        return {key[0] for key in _insert_absent(self._connection, whatsapp_messages, rows, ["wamid"])}
+        return {key[0] for key in insert_absent(self._connection, whatsapp_messages, rows, ["wamid"])}
 
     def record_outbound(self, message: WhatsAppMessage, at: datetime) -> bool:
         """Inserts an outbound message, or fills in the row its earlier statuses created, keeping their status;
@@ -407,7 +383,7 @@ class SqlMessageStatuses:
             }
             for s in ordered
         ]
-        inserted = set(_insert_absent(self._connection, whatsapp_statuses, rows, ["wamid", "status"]))
+        inserted = set(insert_absent(self._connection, whatsapp_statuses, rows, ["wamid", "status"]))
         return [s for s in ordered if (s.wamid, s.status.value) in inserted]
 
     def _copy_absent(self, ordered: list[StatusUpdate], received_at: datetime) -> list[StatusUpdate]:
@@ -486,5 +462,5 @@ class SqlTemplateReviews:
             return []
         keys = ["template_id", "event", "occurred_at"]
         ordered = [rows[key] for key in sorted(rows)]
-        inserted = set(_insert_absent(self._connection, whatsapp_template_events, ordered, keys))
+        inserted = set(insert_absent(self._connection, whatsapp_template_events, ordered, keys))
         return [first[key] for key in sorted(first) if key in inserted]

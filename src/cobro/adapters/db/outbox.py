@@ -38,10 +38,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import FromClause
 
+from cobro.adapters.db.inserts import insert_absent
 from cobro.adapters.db.planning import SqlPlanning
 from cobro.adapters.db.tables import creditors, debtors, outbox
 from cobro.app.ports import QueuedBatch, SendRecipient
@@ -178,14 +177,7 @@ class SqlOutbox:
             }
             for m in messages
         ]
-        existing = set(
-            self._connection.execute(select(_o.idempotency_key).where(_o.idempotency_key.in_(keys))).scalars()
-        )
-        fresh = [row for row in rows if row["idempotency_key"] not in existing]
-        if fresh:
-            insert = pg_insert if self._postgresql else sqlite_insert
-            statement = insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
-            self._connection.execute(statement, fresh)
+        insert_absent(self._connection, outbox, rows, ["idempotency_key"])
         found = self._connection.execute(
             select(_o.idempotency_key, _o.id).where(_o.idempotency_key.in_(keys))
         ).all()

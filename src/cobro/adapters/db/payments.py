@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from cobro.adapters.db.inserts import dialect_insert
 from cobro.adapters.db.tables import (
     accounts,
     audit_events,
@@ -60,8 +60,7 @@ class SqlPayments:
         self._connection = connection
 
     def _insert(self, table: Any) -> Any:
-        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
+        return dialect_insert(self._connection, table)
 
     def payable_account(self, creditor_id: int, account_id: int) -> PayableAccount | None:
         """The account with this id of this creditor, or None."""
