@@ -410,11 +410,11 @@ def recheck_prepared(
         return _cancel(
             item, "the 24-hour window closed before the reply could be sent", ("whatsapp.service_window",)
         )
+    to = item.to_address or (recipient.debtor.phone if recipient is not None else "")
     if item.debtor_id is not None:
         if recipient is None:
             return _cancel(item, "the debtor no longer exists")
         debtor = recipient.debtor
-        to = item.to_address or debtor.phone
         account = _account(recipient.accounts, item.account_id) or (
             recipient.accounts[0] if recipient.accounts else None
         )
@@ -450,9 +450,6 @@ def recheck_prepared(
         return _cancel(item, "a reply with no debtor needs the address it answers")
     elif mentions_debt:
         return _cancel(item, "a message about a debt is never sent to a number that is no debtor's")
-    to = item.to_address or ""
-    if item.debtor_id is not None and recipient is not None:
-        to = item.to_address or recipient.debtor.phone
     if not is_template:
         return OutgoingReply(to=to, phone_number_id=number, content=content, callback_data=item.callback_data)
     entry = policy.catalogue.get((item.template or "", item.language or ""))
