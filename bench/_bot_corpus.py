@@ -651,6 +651,7 @@ def _scenario_hardship(s: _Script, d: Debtor) -> None:
 
 def _scenario_wrong_number(s: _Script, d: Debtor) -> None:
     s.text("wrong_number", first=d.first_name)
+    s.button_reply("WRONG_NUMBER", "button.wrong_number")  # the bot asks to confirm free text with a button
     if s.rng.random() < 0.4:
         s.text("after_handoff")  # silenced: never answered again
 
